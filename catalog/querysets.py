@@ -121,7 +121,7 @@ def _record(model, rows, context: history.LedgerContext, *, update=False, using=
     from django.contrib.auth import get_user_model
 
     actor = get_user_model()(pk=context.actor_id) if context.actor_id else None
-    model.history.using(using).bulk_history_create(
+    model.history.bulk_history_create(
         rows,
         update=update,
         default_user=actor,

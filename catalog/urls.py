@@ -1,2 +1,10 @@
+from django.urls import path
+
+from . import views
+
 app_name = "catalog"
-urlpatterns = []
+urlpatterns = [
+    path("", views.AssetListView.as_view(), name="asset_list"),
+    path("assets/<int:pk>/", views.AssetDetailView.as_view(), name="asset_detail"),
+    path("assets/<int:pk>/edit/", views.AssetEditView.as_view(), name="asset_edit"),
+]

@@ -1,0 +1,156 @@
+"""Catalog pages: browse with facets and search, asset detail with history, steward edit.
+
+Every queryset here comes from ``DataAsset.objects.restrict(user, action)`` through
+:class:`ScopedAssetMixin`; no view filters by hand.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from accounts.scoping import Action
+
+from .changes import asset_changes
+from .facets import facet_counts
+from .filtersets import DataAssetFilterSet
+from .forms import FIELDSETS, DataAssetForm
+from .models import DataAsset
+from .pagination import DEFAULT_SORT, SORT_ORDERS, InvalidCursor, paginate
+from .services import StaleVersionError, update_asset
+
+
+class ScopedAssetMixin:
+    """Gives a view the assets its user may reach for ``action``, and nothing else."""
+
+    action = Action.VIEW
+
+    def scoped_assets(self):
+        return DataAsset.objects.restrict(self.request.user, self.action)
+
+    def get_asset(self, pk: int) -> DataAsset:
+        # A hidden asset answers 404, exactly like a missing one.
+        return get_object_or_404(
+            self.scoped_assets().select_related(
+                "holder", "holder__region", "catalog_class", "spatial_coverage", "region",
+                "created_by", "updated_by",
+            ),
+            pk=pk,
+        )
+
+
+class AssetListView(ScopedAssetMixin, TemplateView):
+    template_name = "catalog/asset_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET
+        filterset = DataAssetFilterSet(params, queryset=self.scoped_assets())
+        sort_key = params.get("sort") or DEFAULT_SORT
+        errors = []
+        if sort_key not in SORT_ORDERS:
+            errors.append(_("Unknown sort order."))
+        if not filterset.is_valid():
+            errors += [str(e) for field_errors in filterset.errors.values() for e in field_errors]
+        page = None
+        facets = None
+        if not errors:
+            assets = filterset.qs
+            try:
+                page = paginate(
+                    assets.select_related("holder", "region_province"),
+                    SORT_ORDERS[sort_key], params.get("cursor"), settings.CATALOG_PAGE_SIZE,
+                )
+            except InvalidCursor:
+                errors.append(_("This page link is no longer valid; start from the first page."))
+            else:
+                selected = {k: v for k, v in filterset.form.cleaned_data.items() if v not in (None, "")}
+                selected = {k: str(getattr(v, "code", v)) for k, v in selected.items()}
+                facets = facet_counts(assets, selected, filterset.form.cleaned_data.get("region"))
+        context.update(
+            filterset=filterset, page=page, facets=facets, errors=errors,
+            sort_orders=SORT_ORDERS.values(), sort_key=sort_key,
+            query_without_cursor=_query(params, drop=("cursor",)),
+        )
+        return context
+
+
+class AssetDetailView(ScopedAssetMixin, TemplateView):
+    template_name = "catalog/asset_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        asset = self.get_asset(kwargs["pk"])
+        context.update(
+            asset=asset,
+            elements=asset.elements.all(),
+            history=asset_changes(asset),
+            can_edit=DataAsset.objects.editable_by(self.request.user).filter(pk=asset.pk).exists(),
+        )
+        return context
+
+
+class AssetEditView(LoginRequiredMixin, ScopedAssetMixin, TemplateView):
+    template_name = "catalog/asset_edit.html"
+    action = Action.CHANGE
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("asset", self.get_asset(kwargs["pk"]))
+        context.setdefault("form", DataAssetForm(instance=context["asset"]))
+        return context
+
+    def post(self, request, pk: int):
+        asset = self.get_asset(pk)
+        form = DataAssetForm(request.POST, instance=DataAsset.objects.get(pk=asset.pk))
+        if form.is_valid():
+            try:
+                saved, changed = update_asset(
+                    asset.pk, form.changes(),
+                    expected_version=form.cleaned_data["version"],
+                    actor=request.user, reason=form.cleaned_data["change_reason"],
+                )
+            except StaleVersionError as stale:
+                form.add_error(None, _(
+                    "Someone else saved this asset (now version %(current)d) after you opened "
+                    "it (version %(yours)d). Nothing was saved. Reload the page to see their "
+                    "changes, then make yours again."
+                ) % {"current": stale.current.version, "yours": form.cleaned_data["version"]})
+            except ValidationError as error:
+                _add_model_errors(form, error)
+            except PermissionDenied as denied:
+                form.add_error(None, str(denied))
+            except DataAsset.DoesNotExist:
+                raise Http404 from None
+            else:
+                if changed:
+                    messages.success(request, _("Saved as version %(version)d.") % {
+                        "version": saved.version})
+                else:
+                    messages.info(request, _("Nothing was changed."))
+                return HttpResponseRedirect(saved.get_absolute_url())
+        return self.render_to_response(self.get_context_data(pk=pk, asset=asset, form=form))
+
+
+def _add_model_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _query(params, drop=()) -> str:
+    copy = params.copy()
+    for key in drop:
+        copy.pop(key, None)
+    return copy.urlencode()
+
+
+__all__ = ["AssetDetailView", "AssetEditView", "AssetListView", "FIELDSETS"]
