@@ -50,7 +50,9 @@ def reach(user, action: Action) -> Reach:
         result = Reach(True, frozenset(), frozenset())
     else:
         institution_roles = INSTITUTION_ROLES if action == Action.VIEW else EDIT_INSTITUTION_ROLES
-        jurisdiction_roles = JURISDICTION_ROLES if action == Action.VIEW else EDIT_JURISDICTION_ROLES
+        jurisdiction_roles = (
+            JURISDICTION_ROLES if action == Action.VIEW else EDIT_JURISDICTION_ROLES
+        )
         institutions, jurisdictions = set(), set()
         memberships = user.memberships.filter(
             is_active=True, institution__is_active=True

@@ -26,7 +26,7 @@ class DataAssetAdminForm(forms.ModelForm):
 
     class Meta:
         model = DataAsset
-        fields = "__all__"
+        exclude: list[str] = []
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

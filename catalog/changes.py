@@ -68,7 +68,7 @@ def asset_changes(asset: DataAsset, *, limit: int = 200) -> list[ChangeEntry]:
             reason=newer.history_change_reason or "", kind=newer.history_type,
             version=newer.version,
         )
-        for name, model_field in fields.items():
+        for model_field in fields.values():
             before = getattr(older, model_field.attname) if older else None
             after = getattr(newer, model_field.attname)
             if older is None and newer.history_type == "+":

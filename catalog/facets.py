@@ -100,8 +100,12 @@ def _institution_facet(base, selected_holder: str | None) -> Facet:
     rows = list(
         base.values_list("holder").annotate(n=Count("pk")).order_by("-n")[:TOP_INSTITUTIONS]
     )
-    names = dict(Institution.objects.filter(pk__in=[pk for pk, _n in rows]).values_list("pk", "name"))
+    names = dict(
+        Institution.objects.filter(pk__in=[pk for pk, _n in rows]).values_list("pk", "name")
+    )
     facet = Facet("holder", str(_("Holding institution")))
     for pk, n in rows:
-        facet.options.append(FacetOption(str(pk), names.get(pk, str(pk)), n, str(pk) == selected_holder))
+        facet.options.append(
+            FacetOption(str(pk), names.get(pk, str(pk)), n, str(pk) == selected_holder)
+        )
     return facet

@@ -78,5 +78,6 @@ class DataAssetFilterSet(django_filters.FilterSet):
 
     def filter_class(self, qs, name, value):
         if value.parent_id is None:
-            return qs.filter(catalog_class__in=[value.pk, *value.children.values_list("pk", flat=True)])
+            children = value.children.values_list("pk", flat=True)
+            return qs.filter(catalog_class__in=[value.pk, *children])
         return qs.filter(catalog_class=value)

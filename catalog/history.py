@@ -23,17 +23,18 @@ class LedgerContext:
     request_id: str = ""
 
 
-_current: ContextVar[LedgerContext] = ContextVar("ledger_context", default=LedgerContext())
+_EMPTY = LedgerContext()
+_current: ContextVar[LedgerContext | None] = ContextVar("ledger_context", default=None)
 
 
 def current() -> LedgerContext:
-    return _current.get()
+    return _current.get() or _EMPTY
 
 
 @contextlib.contextmanager
 def ledger_context(*, actor=None, reason: str | None = None) -> Iterator[LedgerContext]:
     """Attribute the ledger writes inside the block to ``actor`` with ``reason``."""
-    outer = _current.get()
+    outer = current()
     changes = {}
     if actor is not None:
         changes["actor_id"] = getattr(actor, "pk", actor)
@@ -41,7 +42,7 @@ def ledger_context(*, actor=None, reason: str | None = None) -> Iterator[LedgerC
         changes["reason"] = reason
     token = _current.set(replace(outer, request_id=outer.request_id or uuid.uuid4().hex, **changes))
     try:
-        yield _current.get()
+        yield current()
     finally:
         _current.reset(token)
 

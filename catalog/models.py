@@ -83,7 +83,9 @@ class DataAsset(models.Model):
     )
 
     # Source.
-    source_system = models.CharField(_("source system"), max_length=20, choices=SourceSystem.choices)
+    source_system = models.CharField(
+        _("source system"), max_length=20, choices=SourceSystem.choices
+    )
     collection_method = models.CharField(
         _("collection method"), max_length=20, choices=CollectionMethod.choices
     )
@@ -256,6 +258,26 @@ class DataAsset(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def save(self, *args, **kwargs) -> None:
+        from .history import current
+
+        actor_id = current().actor_id
+        if self._state.adding:
+            self.created_by_id = self.created_by_id or actor_id
+        else:
+            self.version += 1
+        self.updated_by_id = actor_id or self.updated_by_id
+        self.refresh_derived_fields()
+        if not getattr(self, "_change_reason", None) and current().reason:
+            self._change_reason = current().reason
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("catalog:asset_detail", args=[self.pk])
+
+
     def clean(self) -> None:
         errors: dict[str, list] = {}
 
@@ -297,29 +319,9 @@ class DataAsset(models.Model):
         self.region_province_id = holder_region.province_id if holder_region else None
         self.region_city_id = holder_region.city_id if holder_region else None
 
-    def save(self, *args, **kwargs) -> None:
-        from .history import current
-
-        actor_id = current().actor_id
-        if self._state.adding:
-            self.created_by_id = self.created_by_id or actor_id
-        else:
-            self.version += 1
-        self.updated_by_id = actor_id or self.updated_by_id
-        self.refresh_derived_fields()
-        if not getattr(self, "_change_reason", None) and current().reason:
-            self._change_reason = current().reason
-        super().save(*args, **kwargs)
-
     @property
     def eu_frequency_uri(self) -> str:
         return UpdateFrequency(self.update_frequency).eu_uri
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("catalog:asset_detail", args=[self.pk])
-
 
 class DataElement(models.Model):
     """A field of a data asset, with its standard data-element identifier where one exists

@@ -70,8 +70,11 @@ class AssetListView(ScopedAssetMixin, TemplateView):
             except InvalidCursor:
                 errors.append(_("This page link is no longer valid; start from the first page."))
             else:
-                selected = {k: v for k, v in filterset.form.cleaned_data.items() if v not in (None, "")}
-                selected = {k: str(getattr(v, "code", v)) for k, v in selected.items()}
+                selected = {
+                    key: str(getattr(value, "code", value))
+                    for key, value in filterset.form.cleaned_data.items()
+                    if value not in (None, "")
+                }
                 facets = facet_counts(assets, selected, filterset.form.cleaned_data.get("region"))
         context.update(
             filterset=filterset, page=page, facets=facets, errors=errors,

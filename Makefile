@@ -1,0 +1,52 @@
+# Two commands for a new user:  make run  (the app with demo data)  and  make test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+DEMO_ASSETS ?= 5000
+
+# The embedded default: SQLite under var/, jobs run in-process, development settings.
+RUN_ENV  := HDC_DEBUG=1
+# The tests: the real PostgreSQL and Redis on 127.0.0.1.
+TEST_ENV := HDC_DEBUG=1 HDC_SECRET_KEY=test-only HDC_ALLOWED_HOSTS=testserver,localhost \
+            HDC_DATABASE_URL=$${HDC_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hdc} \
+            HDC_REDIS_URL=$${HDC_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
+
+.PHONY: run test install services lint messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	@mkdir -p var
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput -v0
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo --assets $(DEMO_ASSETS) --if-empty
+	@echo ""
+	@echo "  The catalog is at  http://127.0.0.1:$(PORT)/   (administration: /admin/)"
+	@echo ""
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+services:
+	@bash .ci/services
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install services lint
+	$(TEST_ENV) $(BIN)/python manage.py check
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(TEST_ENV) $(BIN)/pytest
+
+messages: install
+	$(RUN_ENV) $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=bench --no-obsolete
+	$(RUN_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf var/catalog.sqlite3 .pytest_cache
