@@ -1,15 +1,18 @@
-"""The asset page's change history: field-by-field differences between recorded versions."""
+"""The asset page's change history: field-by-field differences between recorded versions
+of the asset and of its data elements, newest first."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .fields import ChoiceListField
-from .models import DataAsset
+from .models import DataAsset, DataElement
 
-HIDDEN_FIELDS = {"version", "updated_at", "updated_by", "created_at", "created_by"}
+HIDDEN_FIELDS = {"id", "version", "updated_at", "updated_by", "created_at", "created_by", "asset"}
 
 
 @dataclass
@@ -25,8 +28,68 @@ class ChangeEntry:
     actor: object
     reason: str
     kind: str  # "+" created, "~" changed, "-" deleted
-    version: int
+    version: int | None
+    subject: str = ""  # empty for the asset itself, else e.g. "数据元 患者姓名"
     changes: list[FieldChange] = field(default_factory=list)
+
+
+def asset_changes(asset: DataAsset, *, limit: int = 200) -> list[ChangeEntry]:
+    """The newest ``limit`` changes of ``asset`` and its data elements."""
+    entries = _entries(
+        DataAsset, asset.history.order_by("-history_date", "-history_id"), limit,
+        group=lambda record: "asset",
+    )
+    element_records = DataElement.history.filter(asset_id=asset.pk).order_by(
+        "-history_date", "-history_id"
+    )
+    entries += _entries(
+        DataElement, element_records, limit, group=lambda record: record.id,
+        subject=lambda record: _("Data element %(name)s") % {"name": record.name},
+    )
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries[:limit]
+
+
+def _tracked_fields(model) -> list[models.Field]:
+    history_names = {f.name for f in model.history.model._meta.get_fields()}
+    return [
+        f for f in model._meta.concrete_fields
+        if f.name in history_names and f.name not in HIDDEN_FIELDS
+    ]
+
+
+def _entries(model, records_qs, limit, *, group, subject=None) -> list[ChangeEntry]:
+    """Diff each record against the previous record of the same object (``group``)."""
+    records = list(records_qs.select_related("history_user")[: limit + 1])
+    fields = _tracked_fields(model)
+    related = _related_names(records, fields)
+    previous: dict = {}
+    # Walk oldest to newest so that each record meets the one before it.
+    entries = []
+    for record in reversed(records):
+        key = group(record)
+        older = previous.get(key)
+        previous[key] = record
+        if older is None and record.history_type != "+" and len(records) > limit:
+            continue  # its predecessor fell outside the window: no honest diff
+        entry = ChangeEntry(
+            when=record.history_date, actor=record.history_user,
+            reason=record.history_change_reason or "", kind=record.history_type,
+            version=getattr(record, "version", None),
+            subject=str(subject(record)) if subject else "",
+        )
+        if record.history_type == "~" and older is not None:
+            for model_field in fields:
+                before = getattr(older, model_field.attname)
+                after = getattr(record, model_field.attname)
+                if before != after:
+                    entry.changes.append(FieldChange(
+                        label=str(model_field.verbose_name),
+                        old=_display(model_field, before, related),
+                        new=_display(model_field, after, related),
+                    ))
+        entries.append(entry)
+    return entries
 
 
 def _display(model_field: models.Field, value, related: dict) -> str:
@@ -39,57 +102,18 @@ def _display(model_field: models.Field, value, related: dict) -> str:
     if isinstance(model_field, models.ForeignKey):
         return str(related.get((model_field.related_model, value), value))
     if isinstance(model_field, models.BooleanField):
-        from django.utils.translation import gettext
-
         return gettext("Yes") if value else gettext("No")
     return str(value)
-
-
-def asset_changes(asset: DataAsset, *, limit: int = 200) -> list[ChangeEntry]:
-    """The newest ``limit`` history entries of ``asset``, each with what it changed."""
-    records = list(
-        asset.history.select_related("history_user").order_by("-history_date", "-history_id")[
-            : limit + 1
-        ]
-    )
-    tracked = [
-        f for f in DataAsset.history.model._meta.get_fields()
-        if f.concrete and f.name in {g.name for g in DataAsset._meta.concrete_fields}
-        and f.name not in HIDDEN_FIELDS and f.name != "id"
-    ]
-    fields = {f.name: DataAsset._meta.get_field(f.name) for f in tracked}
-    related = _related_names(records, fields)
-    entries = []
-    for newer, older in zip(records, [*records[1:], None], strict=False):
-        if len(entries) == limit:
-            break
-        entry = ChangeEntry(
-            when=newer.history_date, actor=newer.history_user,
-            reason=newer.history_change_reason or "", kind=newer.history_type,
-            version=newer.version,
-        )
-        for model_field in fields.values():
-            before = getattr(older, model_field.attname) if older else None
-            after = getattr(newer, model_field.attname)
-            if older is None and newer.history_type == "+":
-                continue
-            if before != after:
-                entry.changes.append(FieldChange(
-                    label=str(model_field.verbose_name),
-                    old=_display(model_field, before, related),
-                    new=_display(model_field, after, related),
-                ))
-        entries.append(entry)
-    return entries
 
 
 def _related_names(records, fields) -> dict:
     """Names of the related rows the records point to, one query per related model."""
     wanted: dict[type, set] = {}
-    for model_field in fields.values():
+    for model_field in fields:
         if isinstance(model_field, models.ForeignKey):
             ids = {getattr(r, model_field.attname) for r in records} - {None}
-            wanted.setdefault(model_field.related_model, set()).update(ids)
+            if ids:
+                wanted.setdefault(model_field.related_model, set()).update(ids)
     names = {}
     for model, ids in wanted.items():
         for obj in model._default_manager.filter(pk__in=ids):

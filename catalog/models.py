@@ -268,8 +268,6 @@ class DataAsset(models.Model):
             self.version += 1
         self.updated_by_id = actor_id or self.updated_by_id
         self.refresh_derived_fields()
-        if not getattr(self, "_change_reason", None) and current().reason:
-            self._change_reason = current().reason
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
