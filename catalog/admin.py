@@ -2,7 +2,9 @@
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -76,6 +78,29 @@ class DataAssetAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         with ledger_context(actor=request.user, reason=str(_("Edited in administration"))):
             super().save_model(request, obj, form, change)
+        # Save, then verify inside the admin's transaction: no edit (e.g. of the holder) may
+        # move an asset out of the editor's reach.
+        if not DataAsset.objects.editable_by(request.user).filter(pk=obj.pk).exists():
+            raise PermissionDenied
+
+    def history_view(self, request, object_id, extra_context=None):
+        # simple-history falls back to the newest history row of an object outside
+        # get_queryset(): an asset out of scope must answer 404 here too.
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history reads the historical row without scoping, and saves the posted form
+        # even when revert is disabled.
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if request.method == "POST" and (
+            self.revert_disabled(request, obj) or not self.has_change_permission(request, obj)
+        ):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def save_formset(self, request, form, formset, change):
         with ledger_context(actor=request.user, reason=str(_("Edited in administration"))):

@@ -60,8 +60,9 @@ class DataAssetForm(forms.ModelForm):
         fields = EDITABLE_FIELDS
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
-            "last_data_update": forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                    format="%Y-%m-%dT%H:%M"),
+            # With seconds: a value rendered without them would come back changed.
+            "last_data_update": forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1},
+                                                    format="%Y-%m-%dT%H:%M:%S"),
             "temporal_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "temporal_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "sharing_condition": forms.Textarea(attrs={"rows": 2}),
@@ -79,4 +80,7 @@ class DataAssetForm(forms.ModelForm):
             yield title, [self[name] for name in names]
 
     def changes(self) -> dict:
-        return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}
+        """The fields the editor changed (an untouched field keeps its stored value exactly,
+        e.g. a timestamp's microseconds, which the widget does not show)."""
+        return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS
+                if name in self.changed_data}

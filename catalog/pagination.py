@@ -50,8 +50,13 @@ def _encode(value) -> object:
 
 
 def _decode(order: SortOrder, value):
+    if isinstance(value, str) and "\x00" in value:
+        raise InvalidCursor  # PostgreSQL refuses NUL in text: it would be a 500
     if order.field == "updated_at":
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:  # well formed but impossible, e.g. month 13
+            parsed = None
         if parsed is None:
             raise InvalidCursor
         return parsed
