@@ -1,11 +1,22 @@
 """Facet counts for the catalog list: how many of the (scoped, filtered) assets fall under
-each value. Enumerated facets and categories come from one aggregate query; institutions
-and regions from one grouped query each."""
+each value.
+
+On PostgreSQL every facet comes from one pass over the filtered rows (GROUPING SETS); other
+databases use one aggregate query plus one grouped query for regions and one for
+institutions. The counts of one scope and filter are cached briefly
+(``CATALOG_FACET_CACHE_SECONDS``), keyed by the SQL that selects the rows, so the scope is
+part of the key by construction.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -14,8 +25,8 @@ from accounts.models import Institution, Region
 
 from .choices import AssetStatus, DataCategory, SensitivityGrade, SharingType, UpdateFrequency
 
+# (query parameter, label, column, enumeration) of the enumerated single-value facets.
 ENUM_FACETS = [
-    ("category", _("Data category"), "categories__has", DataCategory),
     ("grade", _("Sensitivity grade"), "grade", SensitivityGrade),
     ("sharing_type", _("Sharing type"), "sharing_type", SharingType),
     ("update_frequency", _("Update frequency"), "update_frequency", UpdateFrequency),
@@ -46,45 +57,142 @@ class FacetResult:
     facets: list[Facet]
 
 
-def _key(param: str, value) -> str:
-    return f"{param}__{value}"
+@dataclass
+class RawCounts:
+    """Counts by facet parameter and stored value (region codes, holder ids, …)."""
+
+    total: int = 0
+    by_value: dict[str, dict] = field(default_factory=dict)
 
 
 def facet_counts(queryset, selected: dict[str, str], region: Region | None) -> FacetResult:
     """Counts over ``queryset`` (already scoped and filtered) for every facet."""
     base = queryset.order_by()
-    aggregates = {"total": Count("pk")}
-    for param, _label, lookup, choices in ENUM_FACETS:
-        for value in choices.values:
-            aggregates[_key(param, value)] = Count("pk", filter=Q(**{lookup: value}))
-    counts = base.aggregate(**aggregates)
+    region_column = _region_column(region)
+    raw = _cached_counts(base, region_column)
 
-    facets = []
-    for param, label, _lookup, choices in ENUM_FACETS:
-        facet = Facet(param, str(label))
-        for value, option_label in choices.choices:
-            count = counts[_key(param, value)]
-            chosen = selected.get(param) == str(value)
-            if count or chosen:
-                facet.options.append(FacetOption(str(value), str(option_label), count, chosen))
-        facets.append(facet)
-    facets.append(_region_facet(base, region))
-    facets.append(_institution_facet(base, selected.get("holder")))
-    return FacetResult(total=counts["total"], facets=facets)
+    facets = [_enum_facet("category", _("Data category"), DataCategory, raw, selected)]
+    facets += [
+        _enum_facet(param, label, choices, raw, selected)
+        for param, label, _column, choices in ENUM_FACETS
+    ]
+    facets.append(_region_facet(raw, region))
+    facets.append(_institution_facet(raw, selected.get("holder")))
+    return FacetResult(total=raw.total, facets=facets)
 
 
-def _region_facet(base, region: Region | None) -> Facet:
+def _region_column(region: Region | None) -> str:
     """Regions one level below the selected one (provinces when none is selected)."""
     if region is None:
-        column = "region_province"
-    elif region.level == RegionLevel.PROVINCE:
-        column = "region_city"
-    else:
-        column = "region"
-    rows = list(
-        base.exclude(**{f"{column}__isnull": True}).values_list(column)
-        .annotate(n=Count("pk")).order_by("-n")[:TOP_REGIONS]
+        return "region_province"
+    if region.level == RegionLevel.PROVINCE:
+        return "region_city"
+    return "region"
+
+
+def _cached_counts(base, region_column: str) -> RawCounts:
+    seconds = settings.CATALOG_FACET_CACHE_SECONDS
+    if not seconds:
+        return _count(base, region_column)
+    sql, params = base.query.sql_with_params()
+    digest = hashlib.sha256(f"{region_column}|{sql}|{params!r}".encode()).hexdigest()
+    key = f"catalog:facets:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = _count(base, region_column)
+        cache.set(key, found, seconds)
+    return found
+
+
+def _count(base, region_column: str) -> RawCounts:
+    if connections[base.db].vendor == "postgresql":
+        return _count_one_pass(base, region_column)
+    return _count_portable(base, region_column)
+
+
+# The grouped columns of the one-pass query, in order, with the parameter each answers.
+def _grouped_columns(region_column: str) -> list[tuple[str, str]]:
+    return [(column, param) for param, _l, column, _c in ENUM_FACETS] + [
+        (f"{region_column}_id", "region"),
+        ("holder_id", "holder"),
+    ]
+
+
+def _count_one_pass(base, region_column: str) -> RawCounts:
+    """Every facet in one scan of the filtered rows, with GROUPING SETS."""
+    grouped = _grouped_columns(region_column)
+    inner = base.values_list(*[column for column, _p in grouped], "categories")
+    inner_sql, inner_params = inner.query.sql_with_params()
+    columns = [column for column, _p in grouped]
+    grouping_flags = ", ".join(f"GROUPING({c})" for c in columns)
+    category_counts = ", ".join(
+        "count(*) FILTER (WHERE categories @> %s::jsonb)" for _v in DataCategory.values
     )
+    sets = ", ".join(["()"] + [f"({c})" for c in columns])
+    sql = (
+        f"SELECT {grouping_flags}, {', '.join(columns)}, count(*), {category_counts} "  # noqa: S608
+        f"FROM ({inner_sql}) AS filtered GROUP BY GROUPING SETS ({sets})"
+    )
+    # The category parameters stand before the inner query's in the statement text.
+    params = [json.dumps([value]) for value in DataCategory.values] + list(inner_params)
+
+    raw = RawCounts(by_value={param: {} for _c, param in grouped})
+    width = len(columns)
+    with connections[base.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            flags, values = row[:width], row[width : 2 * width]
+            count, category_row = row[2 * width], row[2 * width + 1 :]
+            if all(flags):
+                raw.total = count
+                raw.by_value["category"] = dict(zip(DataCategory.values, category_row, strict=True))
+                continue
+            index = flags.index(0)
+            if values[index] is not None:
+                raw.by_value[grouped[index][1]][values[index]] = count
+    raw.by_value.setdefault("category", {})
+    return raw
+
+
+def _count_portable(base, region_column: str) -> RawCounts:
+    aggregates = {"total": Count("pk")}
+    for value in DataCategory.values:
+        aggregates[f"category__{value}"] = Count("pk", filter=Q(categories__has=value))
+    for param, _label, column, choices in ENUM_FACETS:
+        for value in choices.values:
+            aggregates[f"{param}__{value}"] = Count("pk", filter=Q(**{column: value}))
+    counts = base.aggregate(**aggregates)
+    raw = RawCounts(total=counts.pop("total"))
+    for key, count in counts.items():
+        param, value = key.split("__", 1)
+        raw.by_value.setdefault(param, {})[int(value) if param == "grade" else value] = count
+    raw.by_value["region"] = dict(
+        base.exclude(**{f"{region_column}__isnull": True}).values_list(region_column)
+        .annotate(n=Count("pk")).values_list(region_column, "n")
+    )
+    raw.by_value["holder"] = dict(
+        base.values_list("holder").annotate(n=Count("pk")).values_list("holder", "n")
+    )
+    return raw
+
+
+def _enum_facet(param, label, choices, raw: RawCounts, selected) -> Facet:
+    facet = Facet(param, str(label))
+    counts = raw.by_value.get(param, {})
+    for value, option_label in choices.choices:
+        count = counts.get(value, 0)
+        chosen = selected.get(param) == str(value)
+        if count or chosen:
+            facet.options.append(FacetOption(str(value), str(option_label), count, chosen))
+    return facet
+
+
+def _top(counts: dict, size: int) -> list[tuple]:
+    return sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))[:size]
+
+
+def _region_facet(raw: RawCounts, region: Region | None) -> Facet:
+    rows = _top(raw.by_value.get("region", {}), TOP_REGIONS)
     names = Region.objects.in_bulk([code for code, _n in rows])
     facet = Facet("region", str(_("Region")))
     if region is not None:
@@ -96,10 +204,8 @@ def _region_facet(base, region: Region | None) -> Facet:
     return facet
 
 
-def _institution_facet(base, selected_holder: str | None) -> Facet:
-    rows = list(
-        base.values_list("holder").annotate(n=Count("pk")).order_by("-n")[:TOP_INSTITUTIONS]
-    )
+def _institution_facet(raw: RawCounts, selected_holder: str | None) -> Facet:
+    rows = _top(raw.by_value.get("holder", {}), TOP_INSTITUTIONS)
     names = dict(
         Institution.objects.filter(pk__in=[pk for pk, _n in rows]).values_list("pk", "name")
     )

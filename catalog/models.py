@@ -30,7 +30,7 @@ from .choices import (
 from .fields import ChoiceListField
 from .history import history_user
 from .querysets import DataAssetQuerySet
-from .rules import MAX_OPEN_GRADE
+from .rules import MAX_OPEN_GRADE, OPEN_CATALOG
 
 asset_code_validator = RegexValidator(
     r"^[A-Z0-9][A-Z0-9-]{3,39}$",
@@ -219,9 +219,10 @@ class DataAsset(models.Model):
             models.Index(fields=["region_city", "id"], name="catalog_asset_city_idx"),
             models.Index(fields=["region", "id"], name="catalog_asset_region_idx"),
             models.Index(fields=["holder", "id"], name="catalog_asset_holder_idx"),
+            # The open catalog in its default order: the public's list walks only open rows.
             models.Index(
-                fields=["status", "sharing_type", "open_attribute", "id"],
-                name="catalog_asset_open_idx",
+                fields=["-updated_at", "-id"], condition=OPEN_CATALOG,
+                name="catalog_asset_open_updated_idx",
             ),
         ]
         constraints = [

@@ -184,3 +184,22 @@ def test_region_names_are_shown(client, superuser, assets):
     expected = {code: region(code).name for code in ("330000", "440000", "110000")}
     assert {o.value: o.label for o in region_facet.options} == expected
     assert all(region(code).level == RegionLevel.PROVINCE for code in expected)
+
+
+def test_cached_counts_are_reused_for_the_same_scope_and_filter(client, steward, assets, settings):
+    settings.CATALOG_FACET_CACHE_SECONDS = 60
+    client.force_login(steward)
+    before = shown_counts(client.get(LIST, {"grade": 1}))
+    DataAsset.objects.filter(pk=assets[0].pk).update(name="改名不改计数")
+    DataAssetFactory(holder=assets[0].holder, grade=1, sharing_type=SharingType.UNCONDITIONAL,
+                     sharing_condition="", open_attribute=OpenAttribute.OPEN)
+    again = shown_counts(client.get(LIST, {"grade": 1}))
+    assert again == before  # served from the cache for the cache's lifetime
+
+
+def test_cached_counts_are_never_shared_between_scopes(client, steward, assets, settings):
+    settings.CATALOG_FACET_CACHE_SECONDS = 60
+    client.force_login(steward)
+    check(client.get(LIST), [a for a in assets if visible_to_steward33(a)])
+    client.logout()
+    check(client.get(LIST), [a for a in assets if in_open_catalog(a)])
