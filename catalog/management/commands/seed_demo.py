@@ -21,14 +21,15 @@ Formats of the generated identifiers:
 
 On PostgreSQL the assets are written with COPY (:func:`copy_assets`), which writes exactly
 the rows ``DataAsset.objects.bulk_create`` would — derived search document and region
-copies, history rows with actor and reason — at about 10,000 assets a second; elsewhere
-(SQLite) through the ORM.
+copies, history rows with actor and reason; a million assets take about two and a half
+minutes on two cores (bench/README.md). Elsewhere (SQLite) they go through the ORM.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -40,6 +41,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, models, transaction
 from django.utils import timezone
+from psycopg.copy import QueuedLibpqWriter
 
 from accounts.models import Institution, Membership, Region
 from catalog import demo
@@ -88,7 +90,7 @@ class Command(BaseCommand):
         self.verbosity = verbosity
         started = time.monotonic()
 
-        existing = DataAsset.objects.count() if DataAsset.objects.exists() else 0
+        existing = DataAsset.objects.count()
         if if_empty and existing:
             self.say(f"The database already has {existing:,} data assets; no demo data loaded.")
             self.print_logins()
@@ -161,7 +163,7 @@ class Command(BaseCommand):
         assets = DataAsset.objects.filter(holder__in=institutions)
         history_models = {DataAsset.history.model, DataElement.history.model}
         with transaction.atomic():
-            count = assets.count()
+            count, institution_count = assets.count(), institutions.count()
             for relation in DataAsset._meta.related_objects:
                 related = relation.related_model
                 if related in history_models or related is DataElement:
@@ -178,9 +180,10 @@ class Command(BaseCommand):
             Membership.objects.filter(institution__in=institutions).delete()
             get_user_model().objects.filter(username__in=demo.DEMO_USERNAMES).delete()
             institutions.update(parent=None)
-            deleted, _counts = institutions.delete()
-        self.say(f"Removed the demo world: {count:,} assets with their history and "
-                 f"{deleted:,} other rows ({time.monotonic() - started:.1f} s).")
+            institutions.delete()
+        self.say(f"Removed the demo world: {count:,} assets with their history, "
+                 f"{institution_count:,} institutions and the demo users "
+                 f"({time.monotonic() - started:.1f} s).")
 
     # --- Output --------------------------------------------------------------------------
 
@@ -293,10 +296,6 @@ def create_users(world: demo.World, institution_ids: dict[int, int]) -> dict[str
 # --- Writing the assets ------------------------------------------------------------------------
 
 
-def _asset_fields(row: dict) -> dict:
-    return {key: value for key, value in row.items() if not key.startswith("_")}
-
-
 def orm_assets(factory: demo.AssetFactory, world: demo.World, *,
                progress: Callable[[int], None]) -> None:
     """Write the assets with ``DataAsset.objects.bulk_create``, which records their history."""
@@ -305,7 +304,7 @@ def orm_assets(factory: demo.AssetFactory, world: demo.World, *,
     done = 0
     for batch in factory.batches(ORM_BATCH):
         assets = DataAsset.objects.bulk_create(
-            [DataAsset(**_asset_fields(row)) for row in batch.rows], batch_size=ORM_BATCH)
+            [DataAsset(**row) for row in batch.rows], batch_size=ORM_BATCH)
         elements = [
             DataElement(asset_id=asset.pk, **element)
             for asset, asset_elements in zip(assets, batch.elements, strict=True)
@@ -322,19 +321,39 @@ def orm_assets(factory: demo.AssetFactory, world: demo.World, *,
 
 _NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_needs_escape = re.compile(r"[\\\t\n\r]").search
+
+
+def _text(value) -> str:
+    if value is None:
+        return _NULL
+    value = str(value)
+    return value.translate(_ESCAPES) if _needs_escape(value) else value
 
 
 def _converter(field: models.Field) -> Callable[[object], str]:
     """How a value of ``field`` is spelled in COPY's text format."""
     if isinstance(field, models.JSONField):
-        return lambda v: _NULL if v is None else json.dumps(v, ensure_ascii=False).translate(
-            _ESCAPES)
+        spelled: dict[tuple, str] = {}  # the lists repeat: spell each once
+
+        def json_text(value) -> str:
+            if value is None:
+                return _NULL
+            key = tuple(value) if isinstance(value, list) else None
+            if key is None or key not in spelled:
+                text = _text(json.dumps(value, ensure_ascii=False))
+                if key is None:
+                    return text
+                spelled[key] = text
+            return spelled[key]
+
+        return json_text
     if isinstance(field, models.BooleanField):
         return lambda v: _NULL if v is None else ("t" if v else "f")
     if isinstance(field, models.DateField):  # also DateTimeField
         return lambda v: _NULL if v is None else v.isoformat()
     if isinstance(field, models.CharField | models.TextField):
-        return lambda v: _NULL if v is None else str(v).translate(_ESCAPES)
+        return _text
     return lambda v: _NULL if v is None else str(v)
 
 
@@ -368,7 +387,9 @@ class _CopyTable:
                 copy.write(self.lines(rows[start:start + COPY_CHUNK]))
 
 
-def _record_history(cursor, model: type[models.Model], ids: list[int], *, actor_id, reason):
+def _record_history(
+    cursor, model: type[models.Model], ids: list[int], *, actor_id: int | None, reason: str
+) -> None:
     """Write the ``+`` history rows of freshly inserted rows from the rows themselves, as
     ``bulk_history_create`` would: a copy of every tracked field, dated like the row."""
     history = model.history.model
@@ -443,8 +464,6 @@ def bulk_load(models_: list[type[models.Model]]) -> Iterator[None]:
             cursor.execute(definition)
         for table, name, definition in foreign_keys:
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {_quote(name)} {definition}")
-        cursor.execute("RESET work_mem")
-        cursor.execute("RESET gin_pending_list_limit")
 
 
 def _quote(name: str) -> str:
@@ -489,7 +508,7 @@ def copy_assets(factory: demo.AssetFactory, world: demo.World, *,
             ids = _next_ids(cursor, DataAsset, min(COPY_BATCH, factory.total - done))
             free_ids = iter(ids)
             elements = []
-            with cursor.copy(assets_table.sql) as copy:
+            with cursor.copy(assets_table.sql, writer=QueuedLibpqWriter(cursor)) as copy:
                 for chunk in islice(chunks, -(-len(ids) // COPY_CHUNK)):
                     now = timezone.now()
                     for tick, (row, asset_elements) in enumerate(
