@@ -96,7 +96,7 @@ def _display(model_field: models.Field, value, related: dict) -> str:
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(model_field, ChoiceListField):
-        return "、".join(model_field.display(value))
+        return model_field.display_text(value)
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(model_field, models.ForeignKey):

@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 
 class ChoiceListField(models.JSONField):
@@ -23,6 +24,7 @@ class ChoiceListField(models.JSONField):
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         kwargs["choice_class"] = self.choice_class
+        kwargs["blank"] = self.blank  # the default here is True, unlike Field's
         return name, path, args, kwargs
 
     def get_prep_value(self, value):
@@ -56,6 +58,10 @@ class ChoiceListField(models.JSONField):
     def display(self, value) -> list[str]:
         labels = dict(self.choice_class.choices)
         return [str(labels.get(code, code)) for code in value or []]
+
+    def display_text(self, value) -> str:
+        """The labels joined with the list separator of the active language (、 in Chinese)."""
+        return pgettext("list separator", ", ").join(self.display(value))
 
 
 @ChoiceListField.register_lookup

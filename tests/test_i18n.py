@@ -124,3 +124,18 @@ def test_every_template_string_is_translated():
                 if translation.gettext(text) == text:
                     untranslated.add(f"{template.relative_to(ROOT)}: {text}")
     assert untranslated == set()
+
+
+@pytest.mark.django_db
+def test_lists_of_labels_use_the_separator_of_the_language():
+    from django.utils import translation
+
+    from catalog.choices import DataCategory
+    from catalog.models import DataAsset
+
+    field = DataAsset._meta.get_field("categories")
+    codes = [DataCategory.HEALTH_STATUS, DataCategory.PUBLIC_HEALTH]
+    with translation.override("zh-hans"):
+        assert field.display_text(codes) == "健康状况、公共卫生"
+    with translation.override("en"):
+        assert field.display_text(codes) == "Health status, Public health"

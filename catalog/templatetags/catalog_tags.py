@@ -42,6 +42,5 @@ def bytes_human(value) -> str:
 
 @register.filter
 def choice_list(obj, field_name: str) -> str:
-    """The labels of a ChoiceListField's codes, joined with the Chinese enumeration comma."""
-    field = obj._meta.get_field(field_name)
-    return "、".join(field.display(getattr(obj, field_name))) or "—"
+    """The labels of a ChoiceListField's codes, joined as the active language lists things."""
+    return obj._meta.get_field(field_name).display_text(getattr(obj, field_name)) or "—"

@@ -238,7 +238,7 @@ def test_asset_changes_shows_related_names_and_list_labels(actor):
         assert changes[holder_label] == ("甲医院", "乙医院")
         assert changes[str(categories_field.verbose_name)] == (
             str(labels["health_status"]),
-            "、".join(str(labels[c]) for c in ["health_status", "public_health"]),
+            ", ".join(str(labels[c]) for c in ["health_status", "public_health"]),
         )
         assert len(changes) == 2
 
