@@ -28,7 +28,7 @@ from .choices import (
     UpdateFrequency,
 )
 from .fields import ChoiceListField
-from .history import history_user
+from .history import current, history_user
 from .querysets import DataAssetQuerySet
 from .rules import MAX_OPEN_GRADE, OPEN_CATALOG
 
@@ -260,8 +260,6 @@ class DataAsset(models.Model):
         return f"{self.code} {self.name}"
 
     def save(self, *args, **kwargs) -> None:
-        from .history import current
-
         actor_id = current().actor_id
         if self._state.adding:
             self.created_by_id = self.created_by_id or actor_id

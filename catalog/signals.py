@@ -24,9 +24,7 @@ def follow_holder_region(sender, instance: Institution, created: bool, **kwargs)
     if created:
         return
     region = instance.region
-    stale = DataAsset.objects.filter(holder=instance).exclude(region=region)
-    if region is None:
-        stale = DataAsset.objects.filter(holder=instance, region__isnull=False)
+    stale = DataAsset.objects.filter(holder=instance).exclude(region=region)  # None: IS NULL
     with ledger_context(reason=_("The holding institution moved to another region")):
         stale.update(
             region=region,

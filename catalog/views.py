@@ -6,6 +6,8 @@ Every queryset here comes from ``DataAsset.objects.restrict(user, action)`` thro
 
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -20,7 +22,7 @@ from accounts.scoping import Action
 from .changes import asset_changes
 from .facets import facet_counts
 from .filtersets import DataAssetFilterSet
-from .forms import FIELDSETS, DataAssetForm
+from .forms import DataAssetForm
 from .models import DataAsset
 from .pagination import DEFAULT_SORT, SORT_ORDERS, InvalidCursor, paginate
 from .services import StaleVersionError, update_asset
@@ -111,7 +113,8 @@ class AssetEditView(LoginRequiredMixin, ScopedAssetMixin, TemplateView):
 
     def post(self, request, pk: int):
         asset = self.get_asset(pk)
-        form = DataAssetForm(request.POST, instance=DataAsset.objects.get(pk=asset.pk))
+        # The form validates on a copy, so the page still shows the stored values.
+        form = DataAssetForm(request.POST, instance=copy.copy(asset))
         if form.is_valid():
             try:
                 saved, changed = update_asset(
@@ -155,5 +158,3 @@ def _query(params, drop=()) -> str:
         copy.pop(key, None)
     return copy.urlencode()
 
-
-__all__ = ["AssetDetailView", "AssetEditView", "AssetListView", "FIELDSETS"]
