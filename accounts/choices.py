@@ -30,8 +30,3 @@ class Role(models.TextChoices):
     PUBLIC_HEALTH_OFFICER = "public_health_officer", _("Public-health officer")
     AUDITOR = "auditor", _("Auditor")
 
-
-# Roles whose reach is the jurisdiction of their (commission) institution.
-JURISDICTION_ROLES = frozenset({Role.STEWARD, Role.COMMISSION_STAFF, Role.AUDITOR})
-# Roles whose reach is their own institution.
-INSTITUTION_ROLES = frozenset({Role.REGISTRAR, Role.INSTITUTION_ADMIN})

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from audit.querysets import AuditedQuerySet
+
 from .choices import InstitutionType, RegionLevel, Role
 from .credit_code import validate_credit_code
+from .scoping import INSTITUTION_REGION_FIELDS, Action, reach, reach_q
 
 region_code_validator = RegexValidator(
     r"^[1-9]\d{5}$", _("An administrative division code has six digits (GB/T 2260).")
 )
+
+
+class AccountManager(UserManager.from_queryset(AuditedQuerySet)):
+    """Django's user manager whose bulk updates are audited row by row like single saves."""
 
 
 class User(AbstractUser):
@@ -20,6 +27,8 @@ class User(AbstractUser):
 
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    objects = AccountManager()
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
@@ -74,6 +83,15 @@ class Region(models.Model):
         return "".join(parts)
 
 
+class InstitutionQuerySet(models.QuerySet):
+    def restrict(self, user, action: Action = Action.VIEW) -> InstitutionQuerySet:
+        """The institutions ``user`` reaches for ``action`` (the same rule as for assets)."""
+        condition = reach_q(
+            reach(user, action), institution_field="pk", region_fields=INSTITUTION_REGION_FIELDS
+        )
+        return self if condition is None else self.filter(condition)
+
+
 class Institution(models.Model):
     """A legal entity that holds or governs health data: hospital, CDC, commission, …
 
@@ -102,6 +120,8 @@ class Institution(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = InstitutionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("institution")
         verbose_name_plural = _("institutions")
@@ -124,6 +144,8 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("membership")

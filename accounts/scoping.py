@@ -1,7 +1,9 @@
 """What a user may reach: the role × jurisdiction rules, as query conditions.
 
 The one scoping rule of the product is built here and applied through the querysets'
-``visible_to(user)`` / ``editable_by(user)``; nothing else decides who sees what.
+``restrict(user, action)`` (``visible_to`` / ``editable_by``); nothing else decides who
+sees what. Explicit per-object grants are the second layer, added by the querysets of the
+objects that can be granted (``catalog.grants``).
 """
 
 from __future__ import annotations
@@ -11,18 +13,65 @@ from enum import StrEnum
 
 from django.db.models import Q
 
-from .choices import INSTITUTION_ROLES, JURISDICTION_ROLES, RegionLevel, Role
+from .choices import RegionLevel, Role
 
 
 class Action(StrEnum):
-    VIEW = "view"
-    CHANGE = "change"
+    VIEW = "view"  # list, search, read
+    CHANGE = "change"  # edit the ledger
+    GRANT = "grant"  # see who has access and grant or revoke explicit permissions
+    AUDIT = "audit"  # read the audit trail
+    MANAGE_MEMBERS = "manage_members"  # add, deactivate and re-role an institution's users
 
 
-# Which roles reach which objects for each action.
-READ_ROLES = JURISDICTION_ROLES | INSTITUTION_ROLES
-EDIT_INSTITUTION_ROLES = frozenset({Role.REGISTRAR, Role.INSTITUTION_ADMIN})
-EDIT_JURISDICTION_ROLES = frozenset({Role.STEWARD})
+@dataclass(frozen=True)
+class ActionRoles:
+    """Which roles reach their own institution and which their commission's jurisdiction."""
+
+    institution: frozenset[Role]
+    jurisdiction: frozenset[Role]
+
+
+# The role × action table: the whole of the broad rules. Public-health officers are in no
+# row: they read what is granted to them explicitly, and the open catalog like everyone.
+ACTION_ROLES: dict[Action, ActionRoles] = {
+    Action.VIEW: ActionRoles(
+        institution=frozenset({Role.REGISTRAR, Role.INSTITUTION_ADMIN}),
+        jurisdiction=frozenset({Role.STEWARD, Role.COMMISSION_STAFF, Role.AUDITOR}),
+    ),
+    Action.CHANGE: ActionRoles(
+        institution=frozenset({Role.REGISTRAR, Role.INSTITUTION_ADMIN}),
+        jurisdiction=frozenset({Role.STEWARD}),
+    ),
+    Action.GRANT: ActionRoles(
+        institution=frozenset(), jurisdiction=frozenset({Role.STEWARD}),
+    ),
+    Action.AUDIT: ActionRoles(
+        institution=frozenset({Role.INSTITUTION_ADMIN}),
+        jurisdiction=frozenset({Role.STEWARD, Role.AUDITOR}),
+    ),
+    Action.MANAGE_MEMBERS: ActionRoles(
+        institution=frozenset({Role.INSTITUTION_ADMIN}), jurisdiction=frozenset(),
+    ),
+}
+
+# The roles an institution administrator may give; steward, commission and audit roles
+# are given only by a platform administrator.
+INSTITUTION_ASSIGNABLE_ROLES = frozenset(
+    {Role.REGISTRAR, Role.INSTITUTION_ADMIN, Role.PUBLIC_HEALTH_OFFICER}
+)
+
+# Which region field of a scoped row holds the code of each jurisdiction level.
+ASSET_REGION_FIELDS = {
+    RegionLevel.PROVINCE: "region_province",
+    RegionLevel.CITY: "region_city",
+    RegionLevel.COUNTY: "region",
+}
+INSTITUTION_REGION_FIELDS = {
+    RegionLevel.PROVINCE: "region__province",
+    RegionLevel.CITY: "region__city",
+    RegionLevel.COUNTY: "region",
+}
 
 
 @dataclass(frozen=True)
@@ -39,54 +88,65 @@ class Reach:
         return not (self.everything or self.institution_ids or self.jurisdictions)
 
 
+NO_REACH = Reach(False, frozenset(), frozenset())
+
+
+def is_signed_in(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
 def reach(user, action: Action) -> Reach:
-    """The user's reach for ``action``, computed once per user object and action."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Reach(False, frozenset(), frozenset())
-    cache = user.__dict__.setdefault("_reach_cache", {})
-    if action in cache:
-        return cache[action]
+    """The user's reach for ``action``, computed once per user object (one query)."""
+    if not is_signed_in(user):
+        return NO_REACH
     if user.is_superuser:
-        result = Reach(True, frozenset(), frozenset())
-    else:
-        institution_roles = INSTITUTION_ROLES if action == Action.VIEW else EDIT_INSTITUTION_ROLES
-        jurisdiction_roles = (
-            JURISDICTION_ROLES if action == Action.VIEW else EDIT_JURISDICTION_ROLES
-        )
+        return Reach(True, frozenset(), frozenset())
+    cache = user.__dict__.setdefault("_reach_cache", {})
+    if "memberships" not in cache:
+        cache["memberships"] = [
+            (m.role, m.institution_id, m.institution.region)
+            for m in user.memberships.filter(
+                is_active=True, institution__is_active=True
+            ).select_related("institution__region")
+        ]
+    if action not in cache:
+        roles = ACTION_ROLES[action]
         institutions, jurisdictions = set(), set()
-        memberships = user.memberships.filter(
-            is_active=True, institution__is_active=True
-        ).select_related("institution__region")
-        for membership in memberships:
-            if membership.role in institution_roles:
-                institutions.add(membership.institution_id)
-            if membership.role in jurisdiction_roles:
-                region = membership.institution.region
+        for role, institution_id, region in cache["memberships"]:
+            if role in roles.institution:
+                institutions.add(institution_id)
+            if role in roles.jurisdiction:
                 jurisdictions.add((region.level, region.code) if region else (None, None))
-        result = Reach(False, frozenset(institutions), frozenset(jurisdictions))
-    cache[action] = result
-    return result
+        cache[action] = Reach(False, frozenset(institutions), frozenset(jurisdictions))
+    return cache[action]
 
 
-def jurisdiction_q(level: str | None, code: str | None, *, prefix: str = "") -> Q:
-    """Objects whose region lies in the jurisdiction (``prefix`` names the region fields)."""
+def forget_reach(user) -> None:
+    """Drop the cached reach (after the user's memberships changed)."""
+    user.__dict__.pop("_reach_cache", None)
+
+
+def jurisdiction_q(
+    level: str | None, code: str | None, *, fields: dict[str, str] = ASSET_REGION_FIELDS
+) -> Q:
+    """Rows whose region lies in the jurisdiction (``fields`` names the region columns)."""
     if level is None:
         return Q()
-    field = {
-        RegionLevel.PROVINCE: "region_province",
-        RegionLevel.CITY: "region_city",
-        RegionLevel.COUNTY: "region",
-    }[level]
-    return Q(**{f"{prefix}{field}": code})
+    return Q(**{fields[level]: code})
 
 
-def reach_q(found: Reach, *, holder_field: str = "holder") -> Q | None:
-    """The condition for the objects in reach; None means everything."""
+def reach_q(
+    found: Reach,
+    *,
+    institution_field: str = "holder",
+    region_fields: dict[str, str] = ASSET_REGION_FIELDS,
+) -> Q | None:
+    """The condition for the rows in reach; None means everything."""
     if found.everything or (None, None) in found.jurisdictions:
         return None
     condition = Q(pk__in=[])
     if found.institution_ids:
-        condition |= Q(**{f"{holder_field}__in": sorted(found.institution_ids)})
+        condition |= Q(**{f"{institution_field}__in": sorted(found.institution_ids)})
     for level, code in sorted(found.jurisdictions):
-        condition |= jurisdiction_q(level, code)
+        condition |= jurisdiction_q(level, code, fields=region_fields)
     return condition

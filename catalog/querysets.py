@@ -5,10 +5,10 @@ from __future__ import annotations
 from itertools import islice
 
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.scoping import Action, reach, reach_q
+from accounts.scoping import Action, is_signed_in, reach, reach_q
 
 from . import history
 from .rules import OPEN_CATALOG
@@ -28,14 +28,21 @@ class DataAssetQuerySet(models.QuerySet):
     # --- The one scoping rule -----------------------------------------------------------
 
     def restrict(self, user, action: Action = Action.VIEW) -> DataAssetQuerySet:
-        """The assets ``user`` may reach for ``action``. Every user-facing query uses it."""
+        """The assets ``user`` may reach for ``action``. Every user-facing query uses it.
+
+        Three ways in, OR-ed into one WHERE clause: the user's roles in their institutions
+        and jurisdictions, their live explicit grants (one subquery), and — for viewing —
+        the open catalog, which everyone including the anonymous public may browse.
+        """
+        from access.models import granted_asset_ids
+
         condition = reach_q(reach(user, action))
-        if action == Action.VIEW:
-            if condition is None:
-                return self
-            return self.filter(OPEN_CATALOG | condition)
         if condition is None:
             return self
+        if is_signed_in(user) and (granted := granted_asset_ids(user, action)) is not None:
+            condition |= Q(pk__in=granted)
+        if action == Action.VIEW:
+            condition = OPEN_CATALOG | condition
         return self.filter(condition)
 
     def visible_to(self, user) -> DataAssetQuerySet:
