@@ -58,6 +58,10 @@ class GrantFields(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        grantee = self.user if hasattr(self, "user_id") else self.group
+        return f"{grantee} · {self.permission.codename} · {self.content_object_id}"
+
     def is_live(self, at=None) -> bool:
         return self.expires_at is None or self.expires_at > (at or timezone.now())
 

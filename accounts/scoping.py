@@ -150,3 +150,12 @@ def reach_q(
     for level, code in sorted(found.jurisdictions):
         condition |= jurisdiction_q(level, code, fields=region_fields)
     return condition
+
+
+def role_abilities(role: str, *, own_institution: bool) -> list[Action]:
+    """The actions ``role`` gives over an object of its own institution (True) or of its
+    commission's jurisdiction (False), in the order of :class:`Action`."""
+    return [
+        action for action, roles in ACTION_ROLES.items()
+        if role in (roles.institution if own_institution else roles.jurisdiction)
+    ]

@@ -97,6 +97,8 @@ class AssetDetailView(ScopedAssetMixin, TemplateView):
             elements=asset.elements.all(),
             history=asset_changes(asset),
             can_edit=DataAsset.objects.editable_by(self.request.user).filter(pk=asset.pk).exists(),
+            can_grant=DataAsset.objects.restrict(self.request.user, Action.GRANT)
+            .filter(pk=asset.pk).exists(),
         )
         return context
 

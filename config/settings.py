@@ -6,6 +6,7 @@ debug off, no allowed hosts, a secret key required. The embedded first-run setup
 (``make run``) sets ``HDC_DEBUG=1`` and uses SQLite with jobs run in-process.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -41,12 +42,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.postgres",
+    "axes",
     "rest_framework",
     "django_filters",
     "guardian",
     "simple_history",
     "accounts",
     "catalog",
+    "access",
+    "audit",
     "registry",
 ]
 
@@ -61,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "catalog.history.LedgerContextMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -78,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.navigation",
             ],
         },
     },
@@ -101,9 +108,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before any password is checked. It needs the
+    # request, so tests sign in with force_login (or login(request=HttpRequest(), ...)).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
+    # Object permissions answer through the one scoping rule, so that an expired grant or
+    # a lost role counts nowhere (guardian's own backend knows nothing of expiry).
+    "access.backends.AssetPermissionBackend",
 ]
+# guardian warns when its own object backend is missing: it is left out on purpose (above),
+# its permission models are used through the scoping rule instead.
+SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -168,9 +183,14 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Security: strict by default, relaxed only for the local development server.
+SESSION_COOKIE_AGE = setting("SESSION_AGE_SECONDS", cast=int, default=8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# No script reads the CSRF cookie: forms carry the token, and so does the DRF browsable API.
+CSRF_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = setting("SECURE_SSL_REDIRECT", cast=bool, default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = setting("HSTS_SECONDS", cast=int, default=0 if DEBUG else 31536000)
@@ -179,6 +199,37 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Brute-force protection (django-axes): after AXES_FAILURE_LIMIT failed sign-ins of one
+# username from one client address, that pair is refused (HTTP 429, the lockout page) for the
+# cool-off period, even with the right password. Other usernames from the address, and the
+# username from other addresses, are not affected. A successful sign-in clears the count.
+AXES_FAILURE_LIMIT = setting("AXES_FAILURE_LIMIT", cast=int, default=5)
+# 0: no cool-off, a locked pair stays locked until an administrator resets it (delete its
+# access attempts in the admin, or ``manage.py axes_reset_username <username>``).
+AXES_COOLOFF_TIME = timedelta(minutes=setting("AXES_COOLOFF_MINUTES", cast=int, default=30)) or None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_HTTP_RESPONSE_CODE = 429
+# The client address. HDC_PROXY_COUNT MUST be set in production to the number of reverse
+# proxies in front of the app (TLS terminator, load balancer, ...), or every sign-in seems to
+# come from the nearest proxy. With 0 (the default, no proxy) only the socket address is used
+# and X-Forwarded-For is ignored, as a client can forge it. With N proxies the client is the
+# address the outermost proxy appended to X-Forwarded-For: the nearest proxy is REMOTE_ADDR
+# and appears in no header, so N - 1 proxy addresses follow the client's there (ipware's
+# proxy count). Not strict: entries a client put in front of the header are skipped, not
+# taken, and do not make the header be ignored.
+PROXY_COUNT = setting("PROXY_COUNT", cast=int, default=0)
+if PROXY_COUNT > 0:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT - 1
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = 0
+AXES_IPWARE_PROXY_ORDER = "left-most"
+IPWARE_STRICT = False
 
 EMAIL_BACKEND = setting("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = setting("DEFAULT_FROM_EMAIL", default="catalog@localhost")

@@ -6,6 +6,9 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="catalog:asset_list", permanent=False)),
     path("catalog/", include("catalog.urls")),
+    path("catalog/", include("access.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

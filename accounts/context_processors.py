@@ -1,0 +1,18 @@
+"""What the navigation offers the signed-in user (from the same reach as the querysets)."""
+
+from django.utils.functional import SimpleLazyObject
+
+from .scoping import Action, is_signed_in, reach
+
+
+def navigation(request) -> dict:
+    def compute() -> dict:
+        user = getattr(request, "user", None)
+        if not is_signed_in(user):
+            return {}
+        return {
+            "members": not reach(user, Action.MANAGE_MEMBERS).empty,
+            "audit": not reach(user, Action.AUDIT).empty,
+        }
+
+    return {"nav": SimpleLazyObject(compute)}
