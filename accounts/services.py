@@ -55,7 +55,10 @@ def add_member(
                 raise ValidationError({"password": _(
                     "This is a new account: give it an initial password.")})
             user = User(username=username, full_name=full_name, email=email)
-            validate_password(password, user)
+            try:
+                validate_password(password, user)
+            except ValidationError as weak:
+                raise ValidationError({"password": weak.messages}) from None
             user.set_password(password)
             user.full_clean()
             user.save()

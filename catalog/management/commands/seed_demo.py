@@ -44,8 +44,10 @@ from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
 from accounts.models import Institution, Membership, Region
+from accounts.scoping import Action
 from catalog import demo
 from catalog.history import current, ledger_context
+from catalog.choices import AssetStatus, SharingType
 from catalog.models import CatalogClass, DataAsset, DataElement
 
 ORM_BATCH = 2_000
@@ -128,6 +130,7 @@ class Command(BaseCommand):
             if method == "copy":
                 self.say(f"Indexes and foreign keys rebuilt ({time.monotonic() - started:.1f} s).",
                          level=2)
+            grant_demo_access(users)
         if postgres:
             with connection.cursor() as cursor:
                 for model in (Institution, DataAsset, DataAsset.history.model, DataElement,
@@ -213,8 +216,9 @@ class Command(BaseCommand):
             "steward": "/catalog/?region=330000  ·  /admin/",
             "county_steward": f"/catalog/?region={demo.CHUNAN}",
             "staff": f"/catalog/?region={demo.HANGZHOU}",
+            "inst_admin": "/accounts/institutions/",
             "ph_officer": "/catalog/",
-            "auditor": "/catalog/?region=330000",
+            "auditor": "/audit/",
         }
         rows = [("URL", "username", "role", "institution", "password")]
         for spec in demo.DEMO_USERS:
@@ -291,6 +295,40 @@ def create_users(world: demo.World, institution_ids: dict[int, int]) -> dict[str
             )
         users[spec.username] = user
     return users
+
+
+def grant_demo_access(users: dict[str, models.Model]) -> None:
+    """The public-health officer's explicit grants, given by the provincial steward through
+    the same operation as the access page: live view grants on a few conditionally shared
+    assets of province 33, and one that has run out."""
+    from access.services import grant as grant_access
+
+    steward, officer = users["steward"], users["ph_officer"]
+    shared = list(
+        DataAsset.objects.restrict(steward, Action.GRANT)
+        .filter(sharing_type=SharingType.CONDITIONAL, status=AssetStatus.REGISTERED)
+        .order_by("code").values_list("pk", flat=True)[: len(DEMO_GRANTS) + 1]
+    )
+    for pk, (days, reason) in zip(shared, DEMO_GRANTS, strict=False):
+        grant_access(pk, officer, "view_dataasset",
+                     expires_at=timezone.now() + timedelta(days=days), reason=reason,
+                     actor=steward)
+    if len(shared) > len(DEMO_GRANTS):
+        expired = grant_access(shared[-1], officer, "view_dataasset",
+                               expires_at=timezone.now() + timedelta(days=1),
+                               reason="流感监测季度协查（已结束）", actor=steward)
+        type(expired).objects.filter(pk=expired.pk).update(
+            expires_at=timezone.now() - timedelta(days=30))
+
+
+# Days each demo grant lasts, and why it was given.
+DEMO_GRANTS = [
+    (180, "传染病监测协作项目（浙卫函〔2026〕12号）"),
+    (180, "传染病监测协作项目（浙卫函〔2026〕12号）"),
+    (90, "慢性病防控专题分析，经省卫健委批准"),
+    (365, "突发公共卫生事件应急数据共享协议"),
+    (30, "疫苗接种率核查"),
+]
 
 
 # --- Writing the assets ------------------------------------------------------------------------
