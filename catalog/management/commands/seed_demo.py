@@ -46,8 +46,8 @@ from psycopg.copy import QueuedLibpqWriter
 from accounts.models import Institution, Membership, Region
 from accounts.scoping import Action
 from catalog import demo
-from catalog.history import current, ledger_context
 from catalog.choices import AssetStatus, SharingType
+from catalog.history import current, ledger_context
 from catalog.models import CatalogClass, DataAsset, DataElement
 
 ORM_BATCH = 2_000
