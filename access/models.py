@@ -60,7 +60,8 @@ class GrantFields(models.Model):
 
     def __str__(self) -> str:
         grantee = self.user if hasattr(self, "user_id") else self.group
-        return f"{grantee} · {self.permission.codename} · {self.content_object_id}"
+        permission = GRANTABLE_PERMISSIONS.get(self.permission.codename, self.permission.codename)
+        return f"{grantee} · {permission} · {self.content_object.code}"
 
     def is_live(self, at=None) -> bool:
         return self.expires_at is None or self.expires_at > (at or timezone.now())

@@ -1,6 +1,11 @@
+from datetime import datetime
+
 from django import template
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from access.models import GRANTABLE_PERMISSIONS
 from accounts.choices import Role
 
 register = template.Library()
@@ -19,6 +24,12 @@ LABELS = {
 def _display(key: str, value):
     if key == "role" and value in Role.values:
         return Role(value).label
+    if key == "permission" and value in GRANTABLE_PERMISSIONS:
+        return GRANTABLE_PERMISSIONS[value]
+    if key == "grantee_kind":
+        return {"user": _("user"), "group": _("group")}.get(value, value)
+    if key == "expires_at" and value:
+        return date_format(localtime(datetime.fromisoformat(value)), "Y-m-d H:i")
     if key == "password":
         return "••••••" if value else "—"  # only a digest is kept, to show that it changed
     if isinstance(value, bool):
