@@ -3,22 +3,24 @@
     python bench/scoping.py [--assets 1000000] [--grants 100000] [--database hdc_bench] [--reuse]
 
 Seeds ``--assets`` assets with ``manage.py seed_demo`` as catalog_list.py does (unless
-``--reuse`` finds that many), runs ``migrate`` again, then adds ``--grants`` explicit user
-grants and ``--group-grants`` group grants in a few set-based ``INSERT … SELECT`` statements
-(deterministic: the grantees, assets, permissions and expiries come from md5 of the slot
-number and the assets' codes, so the same world gets the same grants; skipped when they are
-already there). Four personas — a county registrar, the provincial steward, a public-health
-officer with 1,000 live grants, and the anonymous public — request the list page through
-Django's test client (first page, a keyset page at 90 % of their own scope, two facet
-filters) with the facet cache off, and once more with a warm facet cache. Every catalog query
-is timed directly and under EXPLAIN (ANALYZE, BUFFERS); ``DataAsset.objects.visible_to(user)``
-is also measured without the page (count and first page). Results go to
-bench/results/scoping-<timestamp>.json.
+``--reuse`` finds that many; a database holding other assets is dropped and created afresh,
+as reseeding in place leaves the asset table twice its size), runs ``migrate`` again, then
+adds ``--grants`` explicit user grants and ``--group-grants`` group grants in a few
+set-based ``INSERT … SELECT`` statements (deterministic: the grantees, assets, permissions
+and expiries come from md5 of the slot number and the assets' codes, so the same world gets
+the same grants; skipped when they are already there). Four personas — a county registrar,
+the provincial steward, a public-health officer with 1,000 live grants, and the anonymous
+public — request the list page through Django's test client (first page, a keyset page at
+90 % of their own scope, two facet filters) with the facet cache off, and once more with a warm
+facet cache. Every catalog query is timed directly and under EXPLAIN (ANALYZE, BUFFERS);
+``DataAsset.objects.visible_to(user)`` is also measured without the page (count and first
+page). Results go to bench/results/scoping-<timestamp>.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 import statistics
@@ -26,6 +28,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
 from catalog_list import (
     RESULTS,
@@ -413,7 +416,8 @@ def _captured(run) -> tuple[object, list[str]]:
 
     with CaptureQueriesContext(connection) as captured:
         result = run()
-    return result, [q["sql"] for q in captured.captured_queries if classify(q["sql"]) != "other"]
+    return result, [q["sql"] for q in captured.captured_queries
+                    if classify(q["sql"]) in ("page", "facets")]
 
 
 def measure_scope(user, runs: int) -> dict:
@@ -424,16 +428,27 @@ def measure_scope(user, runs: int) -> dict:
     from catalog.models import DataAsset
     from catalog.pagination import DEFAULT_SORT, SORT_ORDERS, paginate
 
-    # A fresh user object: the reach (membership query) is not in the measured SQL anyway.
+    order, size = SORT_ORDERS[DEFAULT_SORT], settings.CATALOG_PAGE_SIZE
     scope, count_sql = _captured(lambda: DataAsset.objects.visible_to(user).count())
     _page, page_sql = _captured(lambda: paginate(
         DataAsset.objects.visible_to(user).select_related("holder", "region_province"),
-        SORT_ORDERS[DEFAULT_SORT], None, settings.CATALOG_PAGE_SIZE))
-    return {
+        order, None, size))
+    found = {
         "scope": scope,
         "count": {"sql": count_sql[-1], **timed_sql(count_sql[-1], runs)},
         "first_page": {"sql": page_sql[-1], **timed_sql(page_sql[-1], runs)},
     }
+    # Where the code paginates each branch of the scope apart (as the list view may), that
+    # first page too.
+    if (hasattr(DataAsset.objects, "scope_branches")
+            and "branches" in inspect.signature(paginate).parameters):
+        _page, page_sql = _captured(lambda: paginate(
+            DataAsset.objects.select_related("holder", "region_province"), order, None, size,
+            branches=DataAsset.objects.scope_branches(user)))
+        if page_sql:
+            found["first_page_branches"] = {"sql": page_sql[-1],
+                                            **timed_sql(page_sql[-1], runs)}
+    return found
 
 
 def deep_cursor(user, scope: int) -> dict:
@@ -474,8 +489,52 @@ def filtered_count(user, params: dict) -> int:
     return filterset.qs.count() if filterset.is_valid() else -1
 
 
-def warm_cache_ms(client, url: str, runs: int, cache_url: str) -> dict:
-    """The page with the facet cache on and filled by one earlier request."""
+def facets_url(params: dict) -> str | None:
+    """The URL of the facet sidebar alone, where the code serves it apart from the page."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        path = reverse("catalog:facets")
+    except NoReverseMatch:
+        return None
+    params = {k: v for k, v in params.items() if k != "cursor"}
+    return path + ("?" + urlencode(params) if params else "")
+
+
+def measure_endpoint(client, url: str, runs: int) -> dict:
+    """The facets endpoint as ``measure`` takes the page: warm-up, median of ``runs``, its
+    counting SQL timed directly and explained."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    response = client.get(url)
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}")
+    server, facet_db = [], []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            client.get(url)
+            server.append((time.perf_counter() - started) * 1000)
+        kinds = [(classify(q["sql"]), float(q["time"]) * 1000, q["sql"])
+                 for q in captured.captured_queries]
+        facet_db.append(sum(ms for kind, ms, _sql in kinds if kind == "facets"))
+    queries = []
+    for kind, in_view_ms, sql in kinds:
+        entry = {"kind": kind, "in_view_ms": round(in_view_ms, 2), "sql": sql}
+        if kind == "facets":
+            entry.update(timed_sql(sql, runs))
+        queries.append(entry)
+    return {"url": url, "server_ms": round(statistics.median(server), 1),
+            "facets_db_ms": round(statistics.median(facet_db), 1),
+            "query_count": len(kinds), "queries": queries}
+
+
+def warm_cache_ms(client, url: str, runs: int, cache_url: str, fill_url: str | None) -> dict:
+    """The page with the facet cache on and filled by one earlier request (of the facets
+    endpoint when there is one: a page that defers its counts does not count them). The
+    facet cache key is the scoped SQL, the same in every database: the prefix keeps them
+    apart."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext, override_settings
 
@@ -483,10 +542,10 @@ def warm_cache_ms(client, url: str, runs: int, cache_url: str) -> dict:
     if cache_url:
         overrides["CACHES"] = {"default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cache_url,
-            "KEY_PREFIX": "hdc-bench-scoping"}}
+            "KEY_PREFIX": f"hdc-bench-scoping-{connection.settings_dict['NAME']}"}}
     times = []
     with override_settings(**overrides):
-        client.get(url)  # counts and fills the cache
+        client.get(fill_url or url)  # counts and fills the cache
         for _ in range(runs):
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
@@ -517,26 +576,44 @@ def _render(lines: list[list[str]], left: int) -> str:
     return "\n".join(out)
 
 
+def _all_queries(result: dict) -> list[dict]:
+    """The page's queries and, when it deferred its counts, the facets endpoint's."""
+    endpoint = result.get("facets_endpoint") or {}
+    return result["queries"] + endpoint.get("queries", [])
+
+
 def table(results: list[dict]) -> str:
-    lines = [["persona", "case", "total ms", "rows SQL", "rows EXPLAIN", "facets SQL",
-              "facets EXPLAIN", "queries", "scope", "filtered", "warm cache ms"]]
+    lines = [["persona", "case", "page ms", "facets ms", "rows SQL", "rows EXPLAIN",
+              "facets SQL", "facets EXPLAIN", "estimate", "queries", "scope", "filtered",
+              "warm cache ms"]]
     for r in results:
+        endpoint = r.get("facets_endpoint")
+        counted = endpoint or r
+        estimate = sum(q["in_view_ms"] for q in r["queries"] if q["kind"] == "estimate")
         lines.append([
-            r["persona"], r["case"], f"{r['server_ms']:,.1f}", f"{r['page_db_ms']:,.1f}",
-            f"{_explain(r, 'page'):,.1f}", f"{r['facets_db_ms']:,.1f}",
-            f"{_explain(r, 'facets'):,.1f}", str(r["query_count"]), f"{r['scope']:,}",
-            f"{r['filtered']:,}", f"{r['warm']['server_ms']:,.1f}",
+            r["persona"], r["case"], f"{r['server_ms']:,.1f}",
+            f"{endpoint['server_ms']:,.1f}" if endpoint else "in page",
+            f"{r['page_db_ms']:,.1f}", f"{_explain(r, 'page'):,.1f}",
+            f"{counted['facets_db_ms']:,.1f}", f"{_explain(counted, 'facets'):,.1f}",
+            f"{estimate:,.1f}" if estimate else "–",
+            str(r["query_count"]) + (f"+{endpoint['query_count']}" if endpoint else ""),
+            f"{r['scope']:,}", f"{r['filtered']:,}", f"{r['warm']['server_ms']:,.1f}",
         ])
     return _render(lines, left=2)
 
 
 def scope_table(scopes: dict) -> str:
+    branches = any("first_page_branches" in s for s in scopes.values())
     lines = [["persona", "scope", "count: direct ms", "EXPLAIN", "first page: direct ms",
-              "EXPLAIN"]]
+              "EXPLAIN"] + (["per-branch first page: direct ms", "EXPLAIN"] if branches else [])]
     for persona, s in scopes.items():
-        lines.append([persona, f"{s['scope']:,}", f"{s['count']['direct_ms']:,.1f}",
-                      f"{s['count']['explain_ms']:,.1f}", f"{s['first_page']['direct_ms']:,.1f}",
-                      f"{s['first_page']['explain_ms']:,.1f}"])
+        row = [persona, f"{s['scope']:,}", f"{s['count']['direct_ms']:,.1f}",
+               f"{s['count']['explain_ms']:,.1f}", f"{s['first_page']['direct_ms']:,.1f}",
+               f"{s['first_page']['explain_ms']:,.1f}"]
+        if branches:
+            b = s.get("first_page_branches")
+            row += [f"{b['direct_ms']:,.1f}", f"{b['explain_ms']:,.1f}"] if b else ["–", "–"]
+        lines.append(row)
     return _render(lines, left=1)
 
 
@@ -558,16 +635,22 @@ def main() -> int:
     args = parser.parse_args()
 
     ensure_database(args.database)
+    existing = _asset_count(args.database)
+    recreated = False
+    if existing and not (args.reuse and existing == args.assets):
+        recreated = recreate_database(args.database)
+        if not recreated:
+            purge_bench_rows(args.database)
     configure(args.database, facet_cache=False)
     from django.conf import settings
     from django.core.management import call_command
+    from django.db import connection
     from django.test import Client
 
     from catalog.models import DataAsset
 
-    if not (args.reuse and _asset_count(args.database) == args.assets):
-        purge_bench_rows(args.database)
     prepared = prepare(args.assets, args.seed, reuse=args.reuse)
+    prepared["recreated_database"] = recreated
     started = time.monotonic()
     call_command("migrate", verbosity=0)  # migrations may have landed while seeding
     prepared["migrate_after_seconds"] = round(time.monotonic() - started, 1)
@@ -577,6 +660,10 @@ def main() -> int:
           f"{grants['present']} {grants['timings']}", flush=True)
     summary = grant_summary()
     env = environment(args.database)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpages, pg_relation_size(oid) FROM pg_class "
+                       "WHERE relname = 'catalog_dataasset'")
+        env["catalog_dataasset_pages"], env["catalog_dataasset_bytes"] = cursor.fetchone()
 
     users = persona_users()
     personas = {name: users[name] for name in PERSONAS
@@ -599,10 +686,14 @@ def main() -> int:
         for case_name, params in CASES:
             case = Case(case_name, key, params, deep="row" if case_name == "deep page" else "")
             result = measure(case, clients, args.runs)
+            endpoint = facets_url(params)
+            deferred = endpoint and not any(q["kind"] == "facets" for q in result["queries"])
             result.update(
                 persona=name, scope=scopes[name]["scope"],
                 filtered=filtered_count(user, params) if params else scopes[name]["scope"],
-                warm=warm_cache_ms(client, result["url"], args.runs, args.cache_url),
+                facets_endpoint=measure_endpoint(client, endpoint, args.runs)
+                if deferred else None,
+                warm=warm_cache_ms(client, result["url"], args.runs, args.cache_url, endpoint),
             )
             results.append(result)
             print(f"  {name:<18} {case_name:<24} {result['server_ms']:>9.1f} ms  "
@@ -623,23 +714,61 @@ def main() -> int:
     print(f"{args.assets:,} assets · {summary['user_grants']['total']:,} user grants "
           f"({summary['user_grants']['expired']:,} expired) · "
           f"{summary['group_grants']['total']:,} group grants · "
+          f"asset table {env['catalog_dataasset_bytes'] / 2**20:,.0f} MB · "
           f"{env['postgres'].split(' on ')[0]} · work_mem {env['work_mem']} · facet cache off "
           f"(warm: on) · median of {args.runs} runs, ms")
     print(table(results))
     print()
     print("visible_to(user) without the page:")
     print(scope_table(scopes))
+    registrar = grants["registrar_institution"]
+    print(f"\nCounty registrar: {registrar['name']} ({registrar['county_name']}, "
+          f"{registrar['assets']} assets; median of county institutions "
+          f"{registrar['median_assets']}).")
+    users_, groups_ = summary["user_grants"], summary["group_grants"]
+    print(f"User grants: {users_['total']:,} to {users_['grantees']:,} users (median "
+          f"{users_['median_per_user']}, most {users_['most_per_user']:,} per user), "
+          f"{users_['expired']:,} expired, {users_['future_expiry']:,} expiring later, "
+          f"{users_['view']:,} view, {users_['open']:,} on open-catalog assets. Group grants: "
+          f"{groups_['total']:,} to {groups_['groups']} groups ({groups_['memberships']:,} "
+          f"memberships), {groups_['expired']:,} expired.")
+    seeded = "seeded" if grants["seeded"] else "already there, not seeded"
+    print(f"Grant generator ({seeded}): " + ", ".join(
+        f"{step} {seconds:.2f} s" for step, seconds in grants["timings"].items()))
+    if prepared.get("seeded"):
+        print(f"seed_demo: {prepared['seed_seconds']} s; VACUUM ANALYZE "
+              f"{prepared['vacuum_analyze_seconds']} s")
     for kind, label in (("page", "row"), ("facets", "facet")):
-        slowest = max((q for r in results for q in r["queries"] if q["kind"] == kind),
+        slowest = max((q for r in results for q in _all_queries(r) if q["kind"] == kind),
                       key=lambda q: q.get("explain_ms") or 0, default=None)
         if slowest:
-            owner = next(r for r in results if slowest in r["queries"])
+            owner = next(r for r in results if slowest in _all_queries(r))
             print(f"\nSlowest {label} query ({owner['persona']}, {owner['case']}; EXPLAIN "
                   f"{slowest['explain_ms']} ms):")
             print(slowest["sql"])
             print(slowest["plan"])
     print(f"\nWritten {path.relative_to(ROOT)}")
     return 0
+
+
+def recreate_database(database: str) -> bool:
+    """Drop and create the database before seeding it again. ``seed_demo --reset`` in place
+    deletes the old assets and appends the new ones, leaving the table twice its size (half
+    of it empty pages that every sequential scan still reads) until a VACUUM FULL. False,
+    with nothing done, when someone else is connected to it."""
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
+                         autocommit=True) as conn:
+        try:
+            conn.execute(f'DROP DATABASE "{database}"')
+        except psycopg.errors.ObjectInUse:
+            print(f"{database} is in use: reseeding in place (the asset table will be "
+                  "bloated; results are slower than on a fresh database).", flush=True)
+            return False
+        conn.execute(f'CREATE DATABASE "{database}"')
+    print(f"Recreated the database {database} for a fresh seed.", flush=True)
+    return True
 
 
 def _asset_count(database: str) -> int | None:

@@ -7,8 +7,11 @@ import base64
 import binascii
 import datetime
 import json
+import operator
 from dataclasses import dataclass
+from functools import reduce
 
+from django.db import connections
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -96,16 +99,27 @@ def _beyond(order: SortOrder, value, pk: int, *, forward: bool) -> Q:
     )
 
 
-def paginate(queryset, order: SortOrder, cursor: str | None, size: int) -> Page:
-    """The page of ``size`` rows after (or before) ``cursor`` in ``order``."""
+def paginate(
+    queryset, order: SortOrder, cursor: str | None, size: int, *,
+    branches: list[Q] | None = None,
+) -> Page:
+    """The page of ``size`` rows after (or before) ``cursor`` in ``order``.
+
+    ``branches`` (from ``scope_branches``) are alternative conditions a row must meet one of;
+    the caller passes ``queryset`` without them. On PostgreSQL each branch is paginated on
+    its own, by id only, and the pages merged: one OR across branches of very different
+    shapes (the open catalog, one institution, a province, a few granted assets) leaves the
+    planner a single index walk that, for a filter matching few rows, reads the whole table.
+    """
     direction, value, pk = read_cursor(cursor, order) if cursor else ("a", None, None)
     forward = direction == "a"
     descending = order.descending if forward else not order.descending
     sign = "-" if descending else ""
-    qs = queryset.order_by(f"{sign}{order.field}", f"{sign}pk")
+    ordering = (f"{sign}{order.field}", f"{sign}pk")
+    qs = queryset.order_by(*ordering)
     if cursor:
         qs = qs.filter(_beyond(order, value, pk, forward=forward))
-    rows = list(qs[: size + 1])
+    rows = list(_limited(qs, branches, ordering, size + 1))
     more = len(rows) > size
     rows = rows[:size]
     if not forward:
@@ -119,3 +133,34 @@ def paginate(queryset, order: SortOrder, cursor: str | None, size: int) -> Page:
         make_cursor("a", order, rows[-1]) if has_next else None,
         make_cursor("b", order, rows[0]) if has_previous else None,
     )
+
+
+def _limited(qs, branches: list[Q] | None, ordering: tuple[str, str], limit: int):
+    if branches is None:
+        return qs[:limit]
+    if not branches:
+        return qs.none()
+    if not connections[qs.db].features.supports_slicing_ordering_in_compound:
+        return qs.filter(reduce(operator.or_, branches))[:limit]
+    # Each branch finds its first ids alone (an index-only walk where an index covers the
+    # branch and its filters); only the merged page's rows are then read in full.
+    heads = [qs.filter(branch).values("pk")[:limit] for branch in branches]
+    merged = heads[0].union(*heads[1:], all=True) if len(heads) > 1 else heads[0]
+    return qs.model._base_manager.using(qs.db).filter(pk__in=merged).select_related(
+        *_related(qs)
+    ).order_by(*ordering)[:limit]
+
+
+def _related(qs) -> list[str]:
+    related = qs.query.select_related
+    if not isinstance(related, dict):
+        return []
+    paths = []
+
+    def walk(tree: dict, prefix: str) -> None:
+        for name, subtree in tree.items():
+            paths.append(prefix + name)
+            walk(subtree, f"{prefix}{name}__")
+
+    walk(related, "")
+    return paths

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from itertools import islice
 
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.scoping import Action, is_signed_in, reach, reach_q
+from accounts.scoping import Action, is_signed_in, jurisdiction_q, reach, reach_q
 
 from . import history
 from .rules import OPEN_CATALOG
@@ -27,23 +29,32 @@ def batched(items, size: int):
 class DataAssetQuerySet(models.QuerySet):
     # --- The one scoping rule -----------------------------------------------------------
 
-    def restrict(self, user, action: Action = Action.VIEW) -> DataAssetQuerySet:
-        """The assets ``user`` may reach for ``action``. Every user-facing query uses it.
-
-        Three ways in, OR-ed into one WHERE clause: the user's roles in their institutions
-        and jurisdictions, their live explicit grants (one subquery), and — for viewing —
-        the open catalog, which everyone including the anonymous public may browse.
-        """
+    def scope_branches(self, user, action: Action = Action.VIEW) -> list[Q] | None:
+        """The ways ``user`` reaches assets for ``action``, each one condition: the open
+        catalog (for viewing), their institutions, each jurisdiction, their live explicit
+        grants (one subquery). None: everything. An asset is in reach when it meets any."""
         from access.models import granted_asset_ids
 
-        condition = reach_q(reach(user, action))
-        if condition is None:
-            return self
+        found = reach(user, action)
+        if reach_q(found) is None:
+            return None
+        branches = [OPEN_CATALOG] if action == Action.VIEW else []
+        if found.institution_ids:
+            branches.append(Q(holder__in=sorted(found.institution_ids)))
+        branches += [jurisdiction_q(level, code) for level, code in sorted(found.jurisdictions)]
         if is_signed_in(user) and (granted := granted_asset_ids(user, action)) is not None:
-            condition |= Q(pk__in=granted)
-        if action == Action.VIEW:
-            condition = OPEN_CATALOG | condition
-        return self.filter(condition)
+            branches.append(Q(pk__in=granted))
+        return branches
+
+    def restrict(self, user, action: Action = Action.VIEW) -> DataAssetQuerySet:
+        """The assets ``user`` may reach for ``action``. Every user-facing query uses it:
+        the branches of :meth:`scope_branches` OR-ed into one WHERE clause."""
+        branches = self.scope_branches(user, action)
+        if branches is None:
+            return self
+        if not branches:
+            return self.none()
+        return self.filter(reduce(operator.or_, branches))
 
     def visible_to(self, user) -> DataAssetQuerySet:
         return self.restrict(user, Action.VIEW)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
@@ -20,7 +20,7 @@ from django.views.generic import TemplateView
 from accounts.scoping import Action
 
 from .changes import asset_changes
-from .facets import facet_counts
+from .facets import estimated_cost, facet_counts
 from .filtersets import DataAssetFilterSet
 from .forms import DataAssetForm
 from .models import DataAsset
@@ -47,43 +47,86 @@ class ScopedAssetMixin:
         )
 
 
-class AssetListView(ScopedAssetMixin, TemplateView):
+class FilteredAssetsMixin(ScopedAssetMixin):
+    """The scoped assets narrowed by the page's filters, with the errors of bad input."""
+
+    def filtered(self):
+        params = self.request.GET
+        filterset = DataAssetFilterSet(params, queryset=self.scoped_assets())
+        errors = []
+        if not filterset.is_valid():
+            errors += [str(e) for field_errors in filterset.errors.values() for e in field_errors]
+        return filterset, errors
+
+    def facet_arguments(self, filterset) -> tuple[dict, object]:
+        cleaned = filterset.form.cleaned_data
+        selected = {
+            key: str(getattr(value, "code", value))
+            for key, value in cleaned.items() if value not in (None, "")
+        }
+        return selected, cleaned.get("region")
+
+
+class AssetListView(FilteredAssetsMixin, TemplateView):
     template_name = "catalog/asset_list.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         params = self.request.GET
-        filterset = DataAssetFilterSet(params, queryset=self.scoped_assets())
+        filterset, errors = self.filtered()
         sort_key = params.get("sort") or DEFAULT_SORT
-        errors = []
         if sort_key not in SORT_ORDERS:
             errors.append(_("Unknown sort order."))
-        if not filterset.is_valid():
-            errors += [str(e) for field_errors in filterset.errors.values() for e in field_errors]
-        page = None
-        facets = None
+        page = facets = None
+        deferred = False
         if not errors:
             assets = filterset.qs
+            # The rows: the same filters and the same scope, its branches paginated apart.
+            unscoped = filterset.filter_queryset(DataAsset.objects.all())
             try:
                 page = paginate(
-                    assets.select_related("holder", "region_province"),
+                    unscoped.select_related("holder", "region_province"),
                     SORT_ORDERS[sort_key], params.get("cursor"), settings.CATALOG_PAGE_SIZE,
+                    branches=DataAsset.objects.scope_branches(self.request.user, self.action),
                 )
             except InvalidCursor:
                 errors.append(_("This page link is no longer valid; start from the first page."))
             else:
-                selected = {
-                    key: str(getattr(value, "code", value))
-                    for key, value in filterset.form.cleaned_data.items()
-                    if value not in (None, "")
-                }
-                facets = facet_counts(assets, selected, filterset.form.cleaned_data.get("region"))
+                facets, deferred = self.facets(assets, filterset)
         context.update(
-            filterset=filterset, page=page, facets=facets, errors=errors,
-            sort_orders=SORT_ORDERS.values(), sort_key=sort_key,
-            query_without_cursor=_query(params, drop=("cursor",)),
+            filterset=filterset, page=page, facets=facets, facets_deferred=deferred,
+            errors=errors, sort_orders=SORT_ORDERS.values(), sort_key=sort_key,
+            query_without_cursor=_query(params, drop=("cursor", "counts")),
         )
         return context
+
+    def facets(self, assets, filterset):
+        """The counts, when they are quick to give: cached, or cheap to count (or asked for
+        explicitly). Otherwise the page is served without them and they are fetched from
+        the facets endpoint, so a wide scope never holds up its first rows."""
+        selected, region = self.facet_arguments(filterset)
+        found = facet_counts(assets, selected, region, count=False)
+        if found is not None:
+            return found, False
+        if self.request.GET.get("counts") != "1":
+            cost = estimated_cost(assets)
+            if cost is not None and cost > settings.CATALOG_FACETS_INLINE_MAX_COST:
+                return None, True
+        return facet_counts(assets, selected, region), False
+
+
+class FacetsView(FilteredAssetsMixin, TemplateView):
+    """The facet sidebar alone, for the list page to fetch when it deferred the counts."""
+
+    template_name = "catalog/_facets.html"
+
+    def get(self, request, *args, **kwargs):
+        filterset, errors = self.filtered()
+        if errors:
+            return HttpResponseBadRequest(" ".join(errors))
+        selected, region = self.facet_arguments(filterset)
+        facets = facet_counts(filterset.qs, selected, region)
+        return self.render_to_response({"facets": facets, "show_total": True})
 
 
 class AssetDetailView(ScopedAssetMixin, TemplateView):

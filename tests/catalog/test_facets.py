@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.choices import RegionLevel
@@ -203,3 +204,59 @@ def test_cached_counts_are_never_shared_between_scopes(client, steward, assets, 
     check(client.get(LIST), [a for a in assets if visible_to_steward33(a)])
     client.logout()
     check(client.get(LIST), [a for a in assets if in_open_catalog(a)])
+
+
+# --- Counts deferred for wide scopes -----------------------------------------------------
+
+
+FACETS = reverse("catalog:facets")
+
+
+@pytest.mark.postgres
+def test_wide_scope_serves_rows_first_and_counts_from_the_facets_endpoint(
+    client, steward, assets, settings
+):
+    settings.CATALOG_FACETS_INLINE_MAX_COST = 0  # every scope counts as wide
+    client.force_login(steward)
+    page = client.get(LIST, {"grade": 1})
+    assert page.context["facets"] is None and page.context["facets_deferred"]
+    assert page.context["page"].items
+    html = page.content.decode()
+    assert f'data-facets-src="{FACETS}?grade=1"' in html and "js/facets.js" in html
+    fragment = client.get(FACETS, {"grade": 1})
+    assert fragment.status_code == 200
+    rows = [a for a in assets if visible_to_steward33(a) and a.grade == 1]
+    assert fragment.context["facets"].total == len(rows)
+    assert shown_counts(fragment) == expected_counts(rows)
+
+
+@pytest.mark.postgres
+def test_counts_one_forces_them_into_the_page(client, assets, settings):
+    settings.CATALOG_FACETS_INLINE_MAX_COST = 0
+    response = client.get(LIST, {"counts": "1"})
+    assert not response.context["facets_deferred"]
+    assert response.context["facets"].total == sum(map(in_open_catalog, assets))
+    assert "counts=1" not in response.context["query_without_cursor"]
+
+
+@pytest.mark.postgres
+def test_cached_counts_are_shown_with_the_page_even_for_a_wide_scope(client, assets, settings):
+    settings.CATALOG_FACETS_INLINE_MAX_COST = 0
+    settings.CATALOG_FACET_CACHE_SECONDS = 60
+    cache.clear()
+    assert client.get(LIST).context["facets_deferred"]
+    client.get(FACETS)  # counts and caches
+    response = client.get(LIST)
+    assert not response.context["facets_deferred"]
+    assert response.context["facets"].total == sum(map(in_open_catalog, assets))
+
+
+def test_facets_endpoint_counts_only_what_the_user_may_see(client, assets):
+    fragment = client.get(FACETS)
+    assert fragment.context["facets"].total == sum(map(in_open_catalog, assets))
+    assert "assets match" in fragment.content.decode()
+
+
+def test_facets_endpoint_refuses_bad_filters(client, assets):
+    response = client.get(FACETS, {"grade": "9"})
+    assert response.status_code == 400

@@ -148,3 +148,59 @@ def test_list_page_walk_follows_the_links(client, settings, assets, key):
         back.append([a.pk for a in response.context["page"].items])
         previous = response.context["page"].previous_cursor
     assert back[::-1] == pages
+
+
+# --- Scope branches paginated apart --------------------------------------------------------
+
+
+@pytest.fixture
+def branched_world(assets, province_commission):
+    """Assets reached through several branches at once: the open catalog, a province, an
+    explicit grant — overlapping, so that one asset is reached twice."""
+    from django.contrib.auth.models import Permission
+
+    from access.models import AssetUserGrant
+    from accounts.choices import Role
+
+    from ..factories import MembershipFactory, UserFactory
+
+    far = InstitutionFactory(region=region("440106"))
+    extra = [DataAssetFactory(holder=far, open=True, name=f"开放{i}") for i in range(5)]
+    extra += [DataAssetFactory(holder=far, name=f"隐藏{i}") for i in range(5)]
+    user = MembershipFactory(user=UserFactory(username="branches"),
+                             institution=province_commission, role=Role.COMMISSION_STAFF).user
+    view = Permission.objects.get(codename="view_dataasset")
+    for asset in [extra[0], extra[5], extra[6], assets[0]]:  # open, hidden, hidden, in province
+        AssetUserGrant.objects.create(user=user, permission=view, content_object=asset,
+                                      reason="t")
+    return user
+
+
+@pytest.mark.parametrize("key", list(SORT_ORDERS))
+@pytest.mark.parametrize("grade", [None, 1, 3])
+def test_branch_pages_equal_the_scoped_order(branched_world, key, grade):
+    user = branched_world
+    filtered = DataAsset.objects.all() if grade is None else DataAsset.objects.filter(grade=grade)
+    expected = expected_order(list(filtered.filter(
+        pk__in=DataAsset.objects.visible_to(user).values("pk"))), key)
+    assert len(expected) > PAGE
+    branches = DataAsset.objects.scope_branches(user)
+    assert len(branches) == 3  # open catalog, province, grants
+    seen, cursor, backward = [], None, []
+    while True:
+        page = paginate(filtered, SORT_ORDERS[key], cursor, PAGE, branches=branches)
+        seen += [a.pk for a in page.items]
+        backward.append(page)
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert seen == expected
+    if len(backward) > 1:
+        previous = paginate(filtered, SORT_ORDERS[key], backward[-1].previous_cursor, PAGE,
+                            branches=branches)
+        assert [a.pk for a in previous.items] == [a.pk for a in backward[-2].items]
+
+
+def test_no_branch_means_no_rows(assets):
+    assert paginate(DataAsset.objects.all(), SORT_ORDERS["code"], None, PAGE, branches=[]).items \
+        == []
