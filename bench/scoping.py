@@ -56,6 +56,7 @@ GROUP_MEMBER_EVERY = 10  # bench user n is in group n % 10 when that is < GROUPS
 OPEN_SHARE = 5  # percent of grant slots that pick an asset of the open catalog
 DEEP_SHARE = 0.9  # the deep page starts at this fraction of the persona's scope
 FOLLOW_PAGES = 20
+SEED_LOCK = 2026_11_23  # pg_advisory_xact_lock key of the grant seeding
 PERSONAS = ["county registrar", "steward", OFFICER, "anonymous"]
 CASES = [
     ("first page", {}),
@@ -155,6 +156,8 @@ def seed_grants(args) -> dict:
         raise SystemExit(f"--grants must be at least {OFFICER_LIVE + OFFICER_EXPIRED}")
 
     with transaction.atomic(), connection.cursor() as cursor:
+        # One run at a time seeds (others wait here, then find everything in place).
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEED_LOCK])
         # Users: bench_ph_0001 … and the two personas, without passwords (force_login).
         names = [f"{USER_PREFIX}{n:04d}" for n in range(1, args.bench_users + 1)]
         cursor.execute(
@@ -167,47 +170,63 @@ def seed_grants(args) -> dict:
             [[*names, OFFICER, REGISTRAR]])
         lap("users")
 
-        # Memberships: rewritten every run (institution ids change when the world is reseeded).
-        cursor.execute(f"DELETE FROM {t.membership} WHERE user_id IN "
-                       f"(SELECT id FROM {t.user} WHERE username LIKE 'bench\\_%%')")
+        # Memberships and group links: brought to the wanted set (institution ids change
+        # when the world is reseeded), touching nothing that is already right.
         cursor.execute(
-            f"""INSERT INTO {t.membership} (user_id, institution_id, role, is_active, created_at)
-                SELECT u.id, cdc.id, %s, true, now()
+            f"""CREATE TEMP TABLE bench_want_membership ON COMMIT DROP AS
+                SELECT u.id AS user_id, cdc.id AS institution_id, %s::text AS role
                 FROM (SELECT id, row_number() OVER (ORDER BY username) - 1 AS n
                       FROM {t.user} WHERE username = ANY(%s)) AS u
                 JOIN (SELECT id, row_number() OVER (ORDER BY credit_code) - 1 AS n
                       FROM accounts_institution WHERE type = 'cdc' AND credit_code ~ %s) AS cdc
                   ON cdc.n = u.n %% (SELECT count(*) FROM accounts_institution
-                                    WHERE type = 'cdc' AND credit_code ~ %s)""",
-            [Role.PUBLIC_HEALTH_OFFICER, names, demo.DEMO_CREDIT_CODE_RE,
-             demo.DEMO_CREDIT_CODE_RE])
-        cursor.execute(
-            f"""INSERT INTO {t.membership} (user_id, institution_id, role, is_active, created_at)
-                SELECT u.id, i.id, %s, true, now() FROM {t.user} u, accounts_institution i
+                                    WHERE type = 'cdc' AND credit_code ~ %s)
+                UNION ALL
+                SELECT u.id, i.id, %s FROM {t.user} u, accounts_institution i
                 WHERE u.username = %s AND i.name = %s AND i.credit_code ~ %s""",
-            [Role.PUBLIC_HEALTH_OFFICER, OFFICER, OFFICER_CDC, demo.DEMO_CREDIT_CODE_RE])
+            [Role.PUBLIC_HEALTH_OFFICER, names, demo.DEMO_CREDIT_CODE_RE,
+             demo.DEMO_CREDIT_CODE_RE, Role.PUBLIC_HEALTH_OFFICER, OFFICER, OFFICER_CDC,
+             demo.DEMO_CREDIT_CODE_RE])
         registrar_at = county_institution(cursor)
         cursor.execute(
-            f"""INSERT INTO {t.membership} (user_id, institution_id, role, is_active, created_at)
-                SELECT id, %s, %s, true, now() FROM {t.user} WHERE username = %s""",
+            f"""INSERT INTO bench_want_membership
+                SELECT id, %s, %s FROM {t.user} WHERE username = %s""",
             [registrar_at["id"], Role.REGISTRAR, REGISTRAR])
+        cursor.execute(
+            f"""DELETE FROM {t.membership} m
+                WHERE m.user_id IN (SELECT id FROM {t.user} WHERE username LIKE 'bench\\_%%')
+                  AND NOT EXISTS (SELECT 1 FROM bench_want_membership w
+                                  WHERE (w.user_id, w.institution_id, w.role)
+                                      = (m.user_id, m.institution_id, m.role))""")
+        cursor.execute(
+            f"""INSERT INTO {t.membership} (user_id, institution_id, role, is_active, created_at)
+                SELECT user_id, institution_id, role, true, now() FROM bench_want_membership
+                ON CONFLICT (user_id, institution_id, role) DO UPDATE SET is_active = true
+                WHERE NOT {t.membership}.is_active""")
         lap("memberships")
 
         # Groups with members (the officer and the registrar are in none).
         groups = [f"{GROUP_PREFIX}{g + 1}" for g in range(GROUPS)]
         cursor.execute("INSERT INTO auth_group (name) SELECT unnest(%s::text[]) "
                        "ON CONFLICT (name) DO NOTHING", [groups])
-        cursor.execute(f"DELETE FROM {t.user_groups} WHERE user_id IN "
-                       f"(SELECT id FROM {t.user} WHERE username LIKE 'bench\\_%%')")
         cursor.execute(
-            f"""INSERT INTO {t.user_groups} (user_id, group_id)
-                SELECT u.id, g.id
+            f"""CREATE TEMP TABLE bench_want_group ON COMMIT DROP AS
+                SELECT u.id AS user_id, g.id AS group_id
                 FROM (SELECT id, row_number() OVER (ORDER BY username) - 1 AS n
                       FROM {t.user} WHERE username = ANY(%s)) AS u
                 JOIN (SELECT id, row_number() OVER (ORDER BY name) - 1 AS n
                       FROM auth_group WHERE name = ANY(%s)) AS g
                   ON g.n = u.n %% {GROUP_MEMBER_EVERY}""",
             [names, groups])
+        cursor.execute(
+            f"""DELETE FROM {t.user_groups} ug
+                WHERE ug.user_id IN (SELECT id FROM {t.user} WHERE username LIKE 'bench\\_%%')
+                  AND NOT EXISTS (SELECT 1 FROM bench_want_group w
+                                  WHERE (w.user_id, w.group_id) = (ug.user_id, ug.group_id))""")
+        cursor.execute(
+            f"""INSERT INTO {t.user_groups} (user_id, group_id)
+                SELECT user_id, group_id FROM bench_want_group
+                ON CONFLICT (user_id, group_id) DO NOTHING""")
         lap("groups")
 
         officer_id = _user_id(cursor, OFFICER)
@@ -481,12 +500,23 @@ def deep_cursor(user, scope: int) -> dict:
     return {"cursor": cursor, "how": how, "seconds": round(time.monotonic() - started, 2)}
 
 
-def filtered_count(user, params: dict) -> int:
+def filtered_count(user, params: dict) -> tuple[int, int | None]:
+    """The rows of the user's scope that pass the filters, and the planner's estimate of
+    that number for the scope as one OR (EXPLAIN without ANALYZE)."""
+    from django.db import connection
+
     from catalog.filtersets import DataAssetFilterSet
     from catalog.models import DataAsset
 
     filterset = DataAssetFilterSet(params, queryset=DataAsset.objects.visible_to(user))
-    return filterset.qs.count() if filterset.is_valid() else -1
+    if not filterset.is_valid():
+        return -1, None
+    sql, sql_params = filterset.qs.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", sql_params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return filterset.qs.count(), int(plan[0]["Plan"]["Plan Rows"])
 
 
 def facets_url(params: dict) -> str | None:
@@ -585,7 +615,7 @@ def _all_queries(result: dict) -> list[dict]:
 def table(results: list[dict]) -> str:
     lines = [["persona", "case", "page ms", "facets ms", "rows SQL", "rows EXPLAIN",
               "facets SQL", "facets EXPLAIN", "estimate", "queries", "scope", "filtered",
-              "warm cache ms"]]
+              "planner est.", "warm cache ms"]]
     for r in results:
         endpoint = r.get("facets_endpoint")
         counted = endpoint or r
@@ -597,7 +627,9 @@ def table(results: list[dict]) -> str:
             f"{counted['facets_db_ms']:,.1f}", f"{_explain(counted, 'facets'):,.1f}",
             f"{estimate:,.1f}" if estimate else "–",
             str(r["query_count"]) + (f"+{endpoint['query_count']}" if endpoint else ""),
-            f"{r['scope']:,}", f"{r['filtered']:,}", f"{r['warm']['server_ms']:,.1f}",
+            f"{r['scope']:,}", f"{r['filtered']:,}",
+            "–" if r["estimated_rows"] is None else f"{r['estimated_rows']:,}",
+            f"{r['warm']['server_ms']:,.1f}",
         ])
     return _render(lines, left=2)
 
@@ -688,9 +720,10 @@ def main() -> int:
             result = measure(case, clients, args.runs)
             endpoint = facets_url(params)
             deferred = endpoint and not any(q["kind"] == "facets" for q in result["queries"])
+            filtered, estimated = filtered_count(user, params)
             result.update(
-                persona=name, scope=scopes[name]["scope"],
-                filtered=filtered_count(user, params) if params else scopes[name]["scope"],
+                persona=name, scope=scopes[name]["scope"], filtered=filtered,
+                estimated_rows=estimated,
                 facets_endpoint=measure_endpoint(client, endpoint, args.runs)
                 if deferred else None,
                 warm=warm_cache_ms(client, result["url"], args.runs, args.cache_url, endpoint),

@@ -7,6 +7,7 @@ Every queryset here comes from ``DataAsset.objects.restrict(user, action)`` thro
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +21,7 @@ from django.views.generic import TemplateView
 from accounts.scoping import Action
 
 from .changes import asset_changes
-from .facets import estimated_cost, facet_counts
+from .facets import facet_counts, rows_to_count
 from .filtersets import DataAssetFilterSet
 from .forms import DataAssetForm
 from .models import DataAsset
@@ -47,6 +48,16 @@ class ScopedAssetMixin:
         )
 
 
+@dataclass(frozen=True)
+class ScopedFiltered:
+    """The filtered assets in scope, and the same filters without the scope plus the
+    scope's branches, from which the rows and counts are computed branch by branch."""
+
+    assets: object
+    unscoped: object
+    branches: list | None
+
+
 class FilteredAssetsMixin(ScopedAssetMixin):
     """The scoped assets narrowed by the page's filters, with the errors of bad input."""
 
@@ -58,13 +69,23 @@ class FilteredAssetsMixin(ScopedAssetMixin):
             errors += [str(e) for field_errors in filterset.errors.values() for e in field_errors]
         return filterset, errors
 
-    def facet_arguments(self, filterset) -> tuple[dict, object]:
+    def scoped_filtered(self, filterset) -> ScopedFiltered:
+        return ScopedFiltered(
+            assets=filterset.qs,
+            unscoped=filterset.filter_queryset(DataAsset.objects.all()),
+            branches=DataAsset.objects.scope_branches(self.request.user, self.action),
+        )
+
+    def count_facets(self, scoped: ScopedFiltered, filterset, *, count: bool = True):
         cleaned = filterset.form.cleaned_data
         selected = {
             key: str(getattr(value, "code", value))
             for key, value in cleaned.items() if value not in (None, "")
         }
-        return selected, cleaned.get("region")
+        return facet_counts(
+            scoped.assets, selected, cleaned.get("region"), count=count,
+            unscoped=scoped.unscoped, branches=scoped.branches,
+        )
 
 
 class AssetListView(FilteredAssetsMixin, TemplateView):
@@ -80,19 +101,19 @@ class AssetListView(FilteredAssetsMixin, TemplateView):
         page = facets = None
         deferred = False
         if not errors:
-            assets = filterset.qs
-            # The rows: the same filters and the same scope, its branches paginated apart.
-            unscoped = filterset.filter_queryset(DataAsset.objects.all())
+            # The rows and the counts: the same filters and the same scope, whose branches
+            # are paginated and counted apart (see paginate and facet_counts).
+            scoped = self.scoped_filtered(filterset)
             try:
                 page = paginate(
-                    unscoped.select_related("holder", "region_province"),
+                    scoped.unscoped.select_related("holder", "region_province"),
                     SORT_ORDERS[sort_key], params.get("cursor"), settings.CATALOG_PAGE_SIZE,
-                    branches=DataAsset.objects.scope_branches(self.request.user, self.action),
+                    branches=scoped.branches,
                 )
             except InvalidCursor:
                 errors.append(_("This page link is no longer valid; start from the first page."))
             else:
-                facets, deferred = self.facets(assets, filterset)
+                facets, deferred = self.facets(scoped, filterset)
         context.update(
             filterset=filterset, page=page, facets=facets, facets_deferred=deferred,
             errors=errors, sort_orders=SORT_ORDERS.values(), sort_key=sort_key,
@@ -100,19 +121,21 @@ class AssetListView(FilteredAssetsMixin, TemplateView):
         )
         return context
 
-    def facets(self, assets, filterset):
-        """The counts, when they are quick to give: cached, or cheap to count (or asked for
+    def facets(self, scoped: ScopedFiltered, filterset):
+        """The counts, when they are quick to give: cached, or over few rows (or asked for
         explicitly). Otherwise the page is served without them and they are fetched from
         the facets endpoint, so a wide scope never holds up its first rows."""
-        selected, region = self.facet_arguments(filterset)
-        found = facet_counts(assets, selected, region, count=False)
+        found = self.count_facets(scoped, filterset, count=False)
         if found is not None:
             return found, False
         if self.request.GET.get("counts") != "1":
-            cost = estimated_cost(assets)
-            if cost is not None and cost > settings.CATALOG_FACETS_INLINE_MAX_COST:
+            rows = rows_to_count(
+                scoped.assets, filterset.form.cleaned_data.get("region"),
+                unscoped=scoped.unscoped, branches=scoped.branches,
+            )
+            if rows is not None and rows > settings.CATALOG_FACETS_INLINE_MAX_ROWS:
                 return None, True
-        return facet_counts(assets, selected, region), False
+        return self.count_facets(scoped, filterset), False
 
 
 class FacetsView(FilteredAssetsMixin, TemplateView):
@@ -124,8 +147,7 @@ class FacetsView(FilteredAssetsMixin, TemplateView):
         filterset, errors = self.filtered()
         if errors:
             return HttpResponseBadRequest(" ".join(errors))
-        selected, region = self.facet_arguments(filterset)
-        facets = facet_counts(filterset.qs, selected, region)
+        facets = self.count_facets(self.scoped_filtered(filterset), filterset)
         return self.render_to_response({"facets": facets, "show_total": True})
 
 

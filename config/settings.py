@@ -245,9 +245,8 @@ LOGGING = {
 CATALOG_PAGE_SIZE = setting("CATALOG_PAGE_SIZE", cast=int, default=25)
 # How long the facet counts of one scope and filter are reused (0: always count afresh).
 CATALOG_FACET_CACHE_SECONDS = setting("CATALOG_FACET_CACHE_SECONDS", cast=int, default=60)
-# When counting the facets would cost the database more than this (the planner's estimate,
-# in its cost units: about 25,000 rows read), the list page is served first and its counts
-# are fetched afterwards, so that counting never delays the rows.
-CATALOG_FACETS_INLINE_MAX_COST = setting("CATALOG_FACETS_INLINE_MAX_COST", cast=int,
+# When more rows than this would be counted (the planner's estimate), the list page is
+# served first and its facet counts are fetched afterwards, so counting never delays rows.
+CATALOG_FACETS_INLINE_MAX_ROWS = setting("CATALOG_FACETS_INLINE_MAX_ROWS", cast=int,
                                          default=5000)
 CATALOG_SITE_NAME = _("Health Data Asset Catalog")

@@ -16,7 +16,7 @@ from catalog.choices import (
     SharingType,
     UpdateFrequency,
 )
-from catalog.facets import TOP_INSTITUTIONS
+from catalog.facets import TOP_INSTITUTIONS, facet_counts
 from catalog.models import DataAsset
 
 from ..factories import DataAssetFactory, InstitutionFactory, region
@@ -216,7 +216,7 @@ FACETS = reverse("catalog:facets")
 def test_wide_scope_serves_rows_first_and_counts_from_the_facets_endpoint(
     client, steward, assets, settings
 ):
-    settings.CATALOG_FACETS_INLINE_MAX_COST = 0  # every scope counts as wide
+    settings.CATALOG_FACETS_INLINE_MAX_ROWS = -1  # every scope counts as wide
     client.force_login(steward)
     page = client.get(LIST, {"grade": 1})
     assert page.context["facets"] is None and page.context["facets_deferred"]
@@ -232,7 +232,7 @@ def test_wide_scope_serves_rows_first_and_counts_from_the_facets_endpoint(
 
 @pytest.mark.postgres
 def test_counts_one_forces_them_into_the_page(client, assets, settings):
-    settings.CATALOG_FACETS_INLINE_MAX_COST = 0
+    settings.CATALOG_FACETS_INLINE_MAX_ROWS = -1
     response = client.get(LIST, {"counts": "1"})
     assert not response.context["facets_deferred"]
     assert response.context["facets"].total == sum(map(in_open_catalog, assets))
@@ -241,7 +241,7 @@ def test_counts_one_forces_them_into_the_page(client, assets, settings):
 
 @pytest.mark.postgres
 def test_cached_counts_are_shown_with_the_page_even_for_a_wide_scope(client, assets, settings):
-    settings.CATALOG_FACETS_INLINE_MAX_COST = 0
+    settings.CATALOG_FACETS_INLINE_MAX_ROWS = -1
     settings.CATALOG_FACET_CACHE_SECONDS = 60
     cache.clear()
     assert client.get(LIST).context["facets_deferred"]
@@ -260,3 +260,35 @@ def test_facets_endpoint_counts_only_what_the_user_may_see(client, assets):
 def test_facets_endpoint_refuses_bad_filters(client, assets):
     response = client.get(FACETS, {"grade": "9"})
     assert response.status_code == 400
+
+
+@pytest.mark.postgres
+def test_counting_branch_by_branch_equals_counting_the_scope_once(assets, province_commission):
+    """Open catalog, province 33 and explicit grants overlap; each row still counts once."""
+    from django.contrib.auth.models import Permission
+
+    from access.models import AssetUserGrant
+    from accounts.choices import Role
+    from catalog.facets import _count_portable
+
+    from ..factories import MembershipFactory, UserFactory
+
+    user = MembershipFactory(user=UserFactory(username="overlap"),
+                             institution=province_commission, role=Role.STEWARD).user
+    view = Permission.objects.get(codename="view_dataasset")
+    granted = [a for a in assets if not visible_to_steward33(a)][:3] + assets[:2]
+    for asset in granted:
+        AssetUserGrant.objects.create(user=user, permission=view, content_object=asset,
+                                      reason="t")
+    branches = DataAsset.objects.scope_branches(user)
+    assert len(branches) == 3
+    for filters in ({}, {"grade": 1}, {"status": AssetStatus.DRAFT}):
+        scoped = DataAsset.objects.visible_to(user).filter(**filters)
+        unscoped = DataAsset.objects.filter(**filters)
+        by_branch = facet_counts(scoped, {}, None, unscoped=unscoped, branches=branches)
+        reference = _count_portable(scoped.order_by(), "region_province")
+        assert by_branch.total == reference.total == scoped.count()
+        for facet in by_branch.facets:
+            if facet.param in reference.by_value:
+                expected = {str(k): v for k, v in reference.by_value[facet.param].items() if v}
+                assert {o.value: o.count for o in facet.options} == expected, facet.param
