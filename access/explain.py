@@ -13,6 +13,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from accounts.choices import InstitutionType, Role
 from accounts.models import Membership, User
 from accounts.scoping import ACTION_ROLES, Action, role_abilities
 from catalog.models import DataAsset
@@ -33,6 +34,15 @@ class AccessEntry:
     live: bool = True
     grant: AssetUserGrant | AssetGroupGrant | None = None
     members: list[User] = field(default_factory=list)
+    # Members of a group granted editing who may still only view (auditors).
+    view_only: set[int] = field(default_factory=set)
+
+    def members_for(self, action: Action) -> list[User]:
+        """The group's members who may do ``action`` through this grant."""
+        return [
+            member for member in self.members
+            if member.is_active and not (action == Action.CHANGE and member.pk in self.view_only)
+        ]
 
 
 def _jurisdiction_roles() -> set[str]:
@@ -73,10 +83,12 @@ def _role_entries(asset: DataAsset) -> list[AccessEntry]:
         )
         .filter(
             Q(institution_id=asset.holder_id, role__in=_institution_roles())
-            | Q(role__in=_jurisdiction_roles())
+            | Q(role__in=_jurisdiction_roles(), institution__type=InstitutionType.HEALTH_COMMISSION)
             & (Q(institution__region__isnull=True) | Q(institution__region__in=regions))
         )
-        .select_related("user", "institution__region")
+        .select_related(
+            "user", "institution__region__province", "institution__region__city"
+        )
         .order_by("institution__region_id", "institution__name", "role", "user__username")
     )
     entries = []
@@ -90,7 +102,9 @@ def _role_entries(asset: DataAsset) -> list[AccessEntry]:
                 reasons.append(_("%(role)s of the holding institution") % {
                     "role": membership.get_role_display()})
         commission = membership.institution
-        if commission.region_id is None or commission.region_id in regions:
+        if commission.type == InstitutionType.HEALTH_COMMISSION and (
+            commission.region_id is None or commission.region_id in regions
+        ):
             covering = role_abilities(membership.role, own_institution=False)
             if covering:
                 actions.update(covering)
@@ -117,15 +131,28 @@ def _grant_entries(asset: DataAsset) -> list[AccessEntry]:
         .select_related("group", "permission", "granted_by")
         .prefetch_related("group__user_set").order_by("group__name")
     )
-    for grant in [*user_grants, *group_grants]:
+    grants = [*user_grants, *group_grants]
+    people = {g.user_id for g in grants if isinstance(g, AssetUserGrant)} | {
+        member.pk for g in grants if isinstance(g, AssetGroupGrant)
+        for member in g.group.user_set.all()
+    }
+    auditors = set(
+        Membership.objects.filter(
+            user_id__in=people, role=Role.AUDITOR, is_active=True, institution__is_active=True,
+        ).values_list("user_id", flat=True)
+    )
+    for grant in grants:
         is_user = isinstance(grant, AssetUserGrant)
         actions = [Action.VIEW, Action.CHANGE] if grant.codename == "change_dataasset" else [
             Action.VIEW]
+        if is_user and grant.user_id in auditors:
+            actions = [Action.VIEW]  # an auditor changes nothing, whatever the grant says
         live = grant.is_live() and (not is_user or grant.user.is_active)
         reason = _("Explicit grant: %(reason)s") % {"reason": grant.reason}
         entries.append(AccessEntry(
             "user" if is_user else "group", grant.user if is_user else grant.group,
             actions, reason, until=grant.expires_at, live=live, grant=grant,
             members=[] if is_user else sorted(grant.group.user_set.all(), key=str),
+            view_only=set() if is_user else auditors,
         ))
     return entries

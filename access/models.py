@@ -88,7 +88,6 @@ class AssetUserGrant(GrantFields, UserObjectPermissionBase):
                 fields=["user", "permission", "content_object", "expires_at"],
                 name="access_usergrant_scope_idx",
             ),
-            models.Index(fields=["content_object"], name="access_usergrant_asset_idx"),
             models.Index(fields=["expires_at"], name="access_usergrant_expiry_idx"),
         ]
 
@@ -109,7 +108,6 @@ class AssetGroupGrant(GrantFields, GroupObjectPermissionBase):
                 fields=["group", "permission", "content_object", "expires_at"],
                 name="access_groupgrant_scope_idx",
             ),
-            models.Index(fields=["content_object"], name="access_groupgrant_asset_idx"),
             models.Index(fields=["expires_at"], name="access_groupgrant_expiry_idx"),
         ]
 

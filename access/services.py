@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.choices import Role
 from accounts.models import User
-from accounts.scoping import Action
+from accounts.scoping import Action, holds_role
 from catalog.history import ledger_context
 from catalog.models import DataAsset
 
@@ -41,6 +42,9 @@ def grant(
         raise ValidationError(_("The end of the grant must lie in the future."))
     if isinstance(grantee, User) and not grantee.is_active:
         raise ValidationError(_("This account is deactivated."))
+    if (isinstance(grantee, User) and codename == "change_dataasset"
+            and holds_role(grantee, Role.AUDITOR)):
+        raise ValidationError(_("An auditor changes nothing: grant viewing only."))
     with transaction.atomic(), ledger_context(actor=actor, reason=reason):
         asset = _grantable_asset(actor, asset_id)
         permission = Permission.objects.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +12,7 @@ from audit.querysets import AuditedQuerySet
 
 from .choices import InstitutionType, RegionLevel, Role
 from .credit_code import validate_credit_code
-from .scoping import INSTITUTION_REGION_FIELDS, Action, reach, reach_q
+from .scoping import COMMISSION_ROLES, INSTITUTION_REGION_FIELDS, Action, reach, reach_q
 
 region_code_validator = RegexValidator(
     r"^[1-9]\d{5}$", _("An administrative division code has six digits (GB/T 2260).")
@@ -160,3 +161,14 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.institution}"
+
+    def clean(self) -> None:
+        if (
+            self.role in COMMISSION_ROLES
+            and self.institution_id is not None
+            and self.institution.type != InstitutionType.HEALTH_COMMISSION
+        ):
+            raise ValidationError({"role": _(
+                "A data steward, commission staff or auditor role is held at a health "
+                "commission; its jurisdiction is the commission's region."
+            )})

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from django.db.models import Q
 
-from .choices import RegionLevel, Role
+from .choices import InstitutionType, RegionLevel, Role
 
 
 class Action(StrEnum):
@@ -54,6 +54,11 @@ ACTION_ROLES: dict[Action, ActionRoles] = {
         institution=frozenset({Role.INSTITUTION_ADMIN}), jurisdiction=frozenset(),
     ),
 }
+
+# Roles that reach a commission's jurisdiction: held only at a health commission.
+COMMISSION_ROLES = frozenset(
+    role for roles in ACTION_ROLES.values() for role in roles.jurisdiction
+)
 
 # The roles an institution administrator may give; steward, commission and audit roles
 # are given only by a platform administrator.
@@ -102,23 +107,38 @@ def reach(user, action: Action) -> Reach:
     if user.is_superuser:
         return Reach(True, frozenset(), frozenset())
     cache = user.__dict__.setdefault("_reach_cache", {})
+    memberships = active_memberships(user)
+    if action not in cache:
+        roles = ACTION_ROLES[action]
+        institutions, jurisdictions = set(), set()
+        for role, institution_id, institution_type, region in memberships:
+            if role in roles.institution:
+                institutions.add(institution_id)
+            # A jurisdiction is a commission's: the same role elsewhere reaches nothing.
+            if role in roles.jurisdiction and institution_type == InstitutionType.HEALTH_COMMISSION:
+                jurisdictions.add((region.level, region.code) if region else (None, None))
+        cache[action] = Reach(False, frozenset(institutions), frozenset(jurisdictions))
+    return cache[action]
+
+
+def active_memberships(user) -> list[tuple]:
+    """(role, institution id, institution type, region) of the user's active memberships at
+    active institutions; read once per user object."""
+    if not is_signed_in(user):
+        return []
+    cache = user.__dict__.setdefault("_reach_cache", {})
     if "memberships" not in cache:
         cache["memberships"] = [
-            (m.role, m.institution_id, m.institution.region)
+            (m.role, m.institution_id, m.institution.type, m.institution.region)
             for m in user.memberships.filter(
                 is_active=True, institution__is_active=True
             ).select_related("institution__region")
         ]
-    if action not in cache:
-        roles = ACTION_ROLES[action]
-        institutions, jurisdictions = set(), set()
-        for role, institution_id, region in cache["memberships"]:
-            if role in roles.institution:
-                institutions.add(institution_id)
-            if role in roles.jurisdiction:
-                jurisdictions.add((region.level, region.code) if region else (None, None))
-        cache[action] = Reach(False, frozenset(institutions), frozenset(jurisdictions))
-    return cache[action]
+    return cache["memberships"]
+
+
+def holds_role(user, role: Role) -> bool:
+    return any(held == role for held, *_rest in active_memberships(user))
 
 
 def forget_reach(user) -> None:

@@ -66,14 +66,16 @@ def add_member(
             raise ValidationError({"password": _(
                 "This account already exists; its password is not changed here. Leave the "
                 "password empty to give it the role.")})
-        membership, created = Membership.objects.get_or_create(
+        membership = Membership.objects.filter(
             user=user, institution=institution, role=role
-        )
-        if not created:
-            if membership.is_active:
-                raise ValidationError(_("This user already has this role here."))
-            membership.is_active = True
-            membership.save()
+        ).first()
+        if membership is None:
+            membership = Membership(user=user, institution=institution, role=role)
+            membership.full_clean()
+        elif membership.is_active:
+            raise ValidationError(_("This user already has this role here."))
+        membership.is_active = True
+        membership.save()
     return membership
 
 
@@ -91,6 +93,7 @@ def change_role(membership_id: int, role: str, *, actor) -> Membership:
         ).exists():
             raise ValidationError(_("This user already has this role here."))
         membership.role = role
+        membership.full_clean(validate_unique=False)
         membership.save()
     forget_reach(actor)
     return membership

@@ -70,7 +70,7 @@ class RawCounts:
 
 def facet_counts(
     queryset, selected: dict[str, str], region: Region | None, *, count: bool = True,
-    unscoped=None, branches: list[Q] | None = None,
+    unscoped=None, branches: list[Q] | None = None, stamp: str = "",
 ) -> FacetResult | None:
     """Counts over ``queryset`` (already scoped and filtered) for every facet.
 
@@ -78,12 +78,14 @@ def facet_counts(
     PostgreSQL counts each branch apart, minus the rows of the branches before it — each
     part walks its own index — instead of one OR over the whole table. With
     ``count=False`` only counts already in the cache are returned (None otherwise).
+    ``stamp`` (``catalog.freshness.stamp``) names what else the counts depend on: cached
+    counts with another stamp are not used.
     """
     base = queryset.order_by()
     if unscoped is not None and branches:
         base = _disjoint_parts(unscoped.order_by(), branches)
     region_column = _region_column(region)
-    raw = _cached_counts(base, region_column, count=count)
+    raw = _cached_counts(base, region_column, count=count, stamp=stamp)
     if raw is None:
         return None
 
@@ -134,12 +136,14 @@ def _region_column(region: Region | None) -> str:
     return "region"
 
 
-def _cached_counts(base, region_column: str, *, count: bool = True) -> RawCounts | None:
+def _cached_counts(
+    base, region_column: str, *, count: bool = True, stamp: str = ""
+) -> RawCounts | None:
     seconds = settings.CATALOG_FACET_CACHE_SECONDS
     if not seconds:
         return _count(base, region_column) if count else None
     sql, params = base.query.sql_with_params()
-    digest = hashlib.sha256(f"{region_column}|{sql}|{params!r}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{stamp}|{region_column}|{sql}|{params!r}".encode()).hexdigest()
     key = f"catalog:facets:{digest}"
     found = cache.get(key)
     if found is None and count:

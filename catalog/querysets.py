@@ -10,7 +10,8 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.scoping import Action, is_signed_in, jurisdiction_q, reach, reach_q
+from accounts.choices import Role
+from accounts.scoping import Action, holds_role, is_signed_in, jurisdiction_q, reach, reach_q
 
 from . import history
 from .rules import OPEN_CATALOG
@@ -42,6 +43,9 @@ class DataAssetQuerySet(models.QuerySet):
         if found.institution_ids:
             branches.append(Q(holder__in=sorted(found.institution_ids)))
         branches += [jurisdiction_q(level, code) for level, code in sorted(found.jurisdictions)]
+        # An auditor changes nothing: not even through an explicit grant.
+        if action == Action.CHANGE and holds_role(user, Role.AUDITOR):
+            return branches
         if is_signed_in(user) and (granted := granted_asset_ids(user, action)) is not None:
             branches.append(Q(pk__in=granted))
         return branches
@@ -138,6 +142,9 @@ def _refresh_derived(objs, using: str) -> None:
 def _record(model, rows, context: history.LedgerContext, *, update=False, using="default"):
     from django.contrib.auth import get_user_model
 
+    from .freshness import scope_changed
+
+    scope_changed(using)
     actor = get_user_model()(pk=context.actor_id) if context.actor_id else None
     model.history.bulk_history_create(
         rows,

@@ -8,6 +8,7 @@ from simple_history.signals import pre_create_historical_record
 
 from accounts.models import Institution
 
+from .freshness import scope_changed
 from .history import current, ledger_context
 from .models import DataAsset
 
@@ -31,3 +32,26 @@ def follow_holder_region(sender, instance: Institution, created: bool, **kwargs)
             region_province=region.province if region else None,
             region_city=region.city if region else None,
         )
+
+
+def _scope_changed(sender, using="default", update_fields=None, **kwargs) -> None:
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return  # a sign-in changes nobody's scope
+    scope_changed(using)
+
+
+def connect_scope_signals() -> None:
+    """Writes that change who may see what, or what there is to see, make cached counts
+    stale (``catalog.freshness``)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models.signals import m2m_changed, post_delete
+
+    from access.models import AssetGroupGrant, AssetUserGrant
+    from accounts.models import Membership
+
+    User = get_user_model()
+    for model in (DataAsset, Institution, Membership, User, AssetUserGrant, AssetGroupGrant):
+        post_save.connect(_scope_changed, sender=model, dispatch_uid=f"scope_save_{model}")
+        post_delete.connect(_scope_changed, sender=model, dispatch_uid=f"scope_delete_{model}")
+    m2m_changed.connect(_scope_changed, sender=User.groups.through,
+                        dispatch_uid="scope_groups")

@@ -20,6 +20,7 @@ from django.views.generic import TemplateView
 
 from accounts.scoping import Action
 
+from . import freshness
 from .changes import asset_changes
 from .facets import facet_counts, rows_to_count
 from .filtersets import DataAssetFilterSet
@@ -82,9 +83,12 @@ class FilteredAssetsMixin(ScopedAssetMixin):
             key: str(getattr(value, "code", value))
             for key, value in cleaned.items() if value not in (None, "")
         }
+        if settings.CATALOG_FACET_CACHE_SECONDS and "stamp" not in self.__dict__:
+            self.stamp = freshness.stamp(self.request.user)
         return facet_counts(
             scoped.assets, selected, cleaned.get("region"), count=count,
             unscoped=scoped.unscoped, branches=scoped.branches,
+            stamp=self.__dict__.get("stamp", ""),
         )
 
 

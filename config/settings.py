@@ -156,6 +156,10 @@ CACHES = {
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+# Keys carry the database's name: catalogs sharing one Redis never read each other's counts.
+CACHES["default"]["KEY_PREFIX"] = setting(
+    "CACHE_PREFIX", default=f"hdc:{Path(str(DATABASES['default']['NAME'])).name}"
+)
 
 # Jobs: Celery with Redis in production; without a Redis URL they run in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -189,3 +189,40 @@ def test_group_grant_rows_are_guardian_direct_foreign_key_models(steward, asset)
                          actor=steward)
     assert isinstance(row, AssetGroupGrant)
     assert AssetGroupGrant._meta.get_field("content_object").related_model is DataAsset
+
+
+def test_cached_counts_forget_a_grant_that_runs_out(client, steward, officer, asset, settings):
+    """No write announces an expiry: the user's next expiry is part of the cache key."""
+    import time
+
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    settings.CATALOG_FACET_CACHE_SECONDS = 60
+    cache.clear()
+    services.grant(asset.pk, officer, "view_dataasset",
+                   expires_at=timezone.now() + timedelta(seconds=1.5), reason="短期",
+                   actor=steward)
+    client.force_login(officer)
+    assert client.get(reverse("catalog:asset_list")).context["facets"].total == 1
+    time.sleep(1.6)
+    again = client.get(reverse("catalog:asset_list"))
+    assert again.context["facets"].total == 0
+    assert not again.context["page"].items
+
+
+def test_cached_counts_forget_a_revoked_grant_without_end(
+    client, steward, officer, asset, settings, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    settings.CATALOG_FACET_CACHE_SECONDS = 60
+    cache.clear()
+    row = services.grant(asset.pk, officer, "view_dataasset", expires_at=None, reason="长期",
+                         actor=steward)
+    client.force_login(officer)
+    assert client.get(reverse("catalog:asset_list")).context["facets"].total == 1
+    with django_capture_on_commit_callbacks(execute=True):  # the revocation commits
+        services.revoke(row, reason="结束", actor=steward)
+    assert client.get(reverse("catalog:asset_list")).context["facets"].total == 0

@@ -80,7 +80,8 @@ def test_change_role_and_deactivate(client, admin, hospital):
                         args=[hospital.pk, membership.pk, "deactivate"]))
     membership.refresh_from_db()
     assert not membership.is_active
-    actions = list(AuditEvent.objects.filter(target_id=str(membership.pk))
+    actions = list(AuditEvent.objects.filter(target_id=str(membership.pk),
+                                             target_type__model="membership")
                    .values_list("action", flat=True).order_by("id"))
     assert actions == [AuditAction.MEMBERSHIP_ADDED, AuditAction.MEMBERSHIP_CHANGED,
                        AuditAction.MEMBERSHIP_CHANGED]
