@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .models import Institution, Membership, Region, User
+from .scoping import Action
 
 
 class MembershipInline(admin.TabularInline):
@@ -47,6 +48,9 @@ class InstitutionAdmin(admin.ModelAdmin):
     list_select_related = ("region",)
     show_full_result_count = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).restrict(request.user, Action.VIEW)
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
@@ -54,3 +58,7 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("role", "is_active")
     autocomplete_fields = ["user", "institution"]
     list_select_related = ("user", "institution")
+
+    def get_queryset(self, request):
+        managed = Institution.objects.restrict(request.user, Action.MANAGE_MEMBERS)
+        return super().get_queryset(request).filter(institution__in=managed.values("pk"))
