@@ -43,6 +43,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
+from accounts.choices import InstitutionType
 from accounts.models import Institution, Membership, Region
 from accounts.scoping import Action
 from catalog import demo
@@ -300,13 +301,14 @@ def create_users(world: demo.World, institution_ids: dict[int, int]) -> dict[str
 def grant_demo_access(users: dict[str, models.Model]) -> None:
     """The public-health officer's explicit grants, given by the provincial steward through
     the same operation as the access page: live view grants on a few conditionally shared
-    assets of province 33, and one that has run out."""
+    assets of the province's tertiary hospitals, and one that has run out."""
     from access.services import grant as grant_access
 
     steward, officer = users["steward"], users["ph_officer"]
     shared = list(
         DataAsset.objects.restrict(steward, Action.GRANT)
-        .filter(sharing_type=SharingType.CONDITIONAL, status=AssetStatus.REGISTERED)
+        .filter(sharing_type=SharingType.CONDITIONAL, status=AssetStatus.REGISTERED,
+                holder__type=InstitutionType.TERTIARY_HOSPITAL)
         .order_by("code").values_list("pk", flat=True)[: len(DEMO_GRANTS) + 1]
     )
     for pk, (days, reason) in zip(shared, DEMO_GRANTS, strict=False):
