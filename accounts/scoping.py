@@ -22,6 +22,8 @@ class Action(StrEnum):
     GRANT = "grant"  # see who has access and grant or revoke explicit permissions
     AUDIT = "audit"  # read the audit trail
     MANAGE_MEMBERS = "manage_members"  # add, deactivate and re-role an institution's users
+    APPLY = "apply"  # file registration applications for an institution's assets
+    REVIEW = "review"  # review (return, approve, reject) registration applications
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,13 @@ ACTION_ROLES: dict[Action, ActionRoles] = {
     ),
     Action.MANAGE_MEMBERS: ActionRoles(
         institution=frozenset({Role.INSTITUTION_ADMIN}), jurisdiction=frozenset(),
+    ),
+    Action.APPLY: ActionRoles(
+        institution=frozenset({Role.REGISTRAR, Role.INSTITUTION_ADMIN}),
+        jurisdiction=frozenset(),
+    ),
+    Action.REVIEW: ActionRoles(
+        institution=frozenset(), jurisdiction=frozenset({Role.STEWARD}),
     ),
 }
 

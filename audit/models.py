@@ -29,6 +29,10 @@ class AuditAction(models.TextChoices):
     GRANT_ADDED = "grant.added", _("Permission granted")
     GRANT_CHANGED = "grant.changed", _("Grant changed")
     GRANT_REVOKED = "grant.revoked", _("Permission revoked")
+    APPLICATION_SUBMITTED = "application.submitted", _("Application submitted")
+    APPLICATION_RETURNED = "application.returned", _("Application returned for revision")
+    APPLICATION_APPROVED = "application.approved", _("Application approved")
+    APPLICATION_REJECTED = "application.rejected", _("Application rejected")
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -22,6 +22,7 @@ from statistics import NormalDist
 
 from accounts.choices import InstitutionType, RegionLevel, Role
 from accounts.credit_code import check_character
+from registry import numbers
 
 from . import search
 from .choices import (
@@ -65,15 +66,6 @@ D = DataFormat
 PLACEHOLDER_CITIES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})
 
-# ISO 3166-2:CN letters, used in registration numbers (ZJ-2025-00001234).
-PROVINCE_ABBR = {
-    "11": "BJ", "12": "TJ", "13": "HE", "14": "SX", "15": "NM", "21": "LN", "22": "JL",
-    "23": "HL", "31": "SH", "32": "JS", "33": "ZJ", "34": "AH", "35": "FJ", "36": "JX",
-    "37": "SD", "41": "HA", "42": "HB", "43": "HN", "44": "GD", "45": "GX", "46": "HI",
-    "50": "CQ", "51": "SC", "52": "GZ", "53": "YN", "54": "XZ", "61": "SN", "62": "GS",
-    "63": "QH", "64": "NX", "65": "XJ",
-}
-NATIONAL_ABBR = "CN"
 
 # Each province's best-known medical university (its hospitals are "…附属第一医院").
 UNIVERSITIES = {
@@ -722,7 +714,7 @@ class _Planner:
         scale = LEVEL_SCALES.get(type_, {}).get(level) or TYPE_SCALES[type_]
         if coverage == "":
             coverage = self._coverage(region, type_)
-        abbr = PROVINCE_ABBR[province[:2]] if province else NATIONAL_ABBR
+        abbr = numbers.prefix_for(province)
         city = self.regions[region].city if region else None
         self.specs.append(InstitutionSpec(
             index=index, name=name, type=type_, region=region,
@@ -1226,7 +1218,8 @@ class AssetFactory:
             year = registered_at.year
             sequence_key = (spec.abbr, year)
             self.registrations[sequence_key] += 1
-            registration_number = f"{spec.abbr}-{year}-{self.registrations[sequence_key]:08d}"
+            registration_number = numbers.FORMAT.format(
+                prefix=spec.abbr, year=year, sequence=self.registrations[sequence_key])
 
         last_update = self._last_update(frequency, status)
         temporal_start = date(t.since + int(random_() * (2025 - t.since)), 1, 1)

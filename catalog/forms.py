@@ -41,13 +41,10 @@ FIELDSETS = [
 ]
 
 
-class DataAssetForm(forms.ModelForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    change_reason = forms.CharField(
-        label=_("Reason for this change"), max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Kept in the asset's history with your name and the time."),
-    )
+class LedgerForm(forms.ModelForm):
+    """The ledger fields of an asset as a form: the steward's edit form and the registry's
+    application form share its fields, widgets and checks."""
+
     spatial_coverage = forms.ModelChoiceField(
         label=_("Spatial coverage"), queryset=Region.objects.all(), to_field_name="code",
         required=False, widget=forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 6}),
@@ -70,10 +67,26 @@ class DataAssetForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("record_count", "storage_bytes", "individual_count"):
+            if name in self.fields:
+                self.fields[name].widget.attrs["min"] = 0
+
+
+class DataAssetForm(LedgerForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    change_reason = forms.CharField(
+        label=_("Reason for this change"), max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept in the asset's history with your name and the time."),
+    )
+
+    class Meta(LedgerForm.Meta):
+        pass
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["version"] = self.instance.version
-        for name in ("record_count", "storage_bytes", "individual_count"):
-            self.fields[name].widget.attrs["min"] = 0
 
     def fieldsets(self):
         for title, names in FIELDSETS:
