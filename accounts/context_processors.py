@@ -10,9 +10,13 @@ def navigation(request) -> dict:
         user = getattr(request, "user", None)
         if not is_signed_in(user):
             return {}
+        from inbox.models import Notification
+
         return {
             "members": not reach(user, Action.MANAGE_MEMBERS).empty,
             "audit": not reach(user, Action.AUDIT).empty,
+            "registry": not (reach(user, Action.APPLY).empty and reach(user, Action.REVIEW).empty),
+            "unread": Notification.objects.filter(user=user, read_at__isnull=True).count(),
         }
 
     return {"nav": SimpleLazyObject(compute)}

@@ -18,10 +18,12 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from accounts.models import Institution
 from accounts.scoping import Action
 
 from . import freshness
 from .changes import asset_changes
+from .choices import AssetStatus
 from .facets import facet_counts, rows_to_count
 from .filtersets import DataAssetFilterSet
 from .forms import DataAssetForm
@@ -168,6 +170,9 @@ class AssetDetailView(ScopedAssetMixin, TemplateView):
             can_edit=DataAsset.objects.editable_by(self.request.user).filter(pk=asset.pk).exists(),
             can_grant=DataAsset.objects.restrict(self.request.user, Action.GRANT)
             .filter(pk=asset.pk).exists(),
+            can_apply=asset.status == AssetStatus.REGISTERED
+            and Institution.objects.restrict(self.request.user, Action.APPLY)
+            .filter(pk=asset.holder_id).exists(),
         )
         return context
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "access",
     "audit",
     "registry",
+    "inbox",
 ]
 
 MIDDLEWARE = [
@@ -254,3 +255,6 @@ CATALOG_FACET_CACHE_SECONDS = setting("CATALOG_FACET_CACHE_SECONDS", cast=int, d
 CATALOG_FACETS_INLINE_MAX_ROWS = setting("CATALOG_FACETS_INLINE_MAX_ROWS", cast=int,
                                          default=5000)
 CATALOG_SITE_NAME = _("Health Data Asset Catalog")
+# A TrueType (.ttf/.ttc) font with Chinese glyphs for the registration certificate PDF;
+# empty: the first found of the Debian packages' (fonts-wqy-microhei, …) — registry.certificate.
+CJK_FONT = setting("CJK_FONT", default="")

@@ -9,6 +9,8 @@ urlpatterns = [
     path("catalog/", include("access.urls")),
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
+    path("registry/", include("registry.urls")),
+    path("inbox/", include("inbox.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

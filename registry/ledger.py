@@ -17,7 +17,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from catalog.forms import EDITABLE_FIELDS, FIELDSETS, LedgerForm
 from catalog.models import DataAsset
@@ -142,3 +142,39 @@ def normalise(data) -> dict:
         else:
             stored[name] = data.get(name, "")
     return stored
+
+
+def normalise_step(data, names: list[str]) -> dict:
+    """The posted values of one step's fields, as stored (an unchecked box posts nothing)."""
+    stored = normalise(data)
+    return {name: stored.get(name, "") for name in names}
+
+
+def display(name: str, value) -> str:
+    """A stored form value as the user reads it: choice labels, not codes."""
+    field = ApplicationLedgerForm.base_fields.get(name)
+    if field is None:
+        return str(value or "")
+    choices = dict((str(k), str(v)) for k, v in getattr(field, "choices", []) or [] if k != "")
+    if isinstance(value, list | tuple):
+        return pgettext("list separator", ", ").join(choices.get(str(v), str(v)) for v in value) \
+            or "—"
+    if isinstance(field, forms.BooleanField):
+        return _("Yes") if value else _("No")
+    if name == "catalog_class" and value:
+        from catalog.models import CatalogClass
+
+        found = CatalogClass.objects.filter(pk=value).first()
+        return str(found) if found else str(value)
+    return choices.get(str(value), str(value)) if value not in (None, "") else "—"
+
+
+def label(name: str) -> str:
+    field = ApplicationLedgerForm.base_fields.get(name)
+    return str(field.label) if field else name
+
+
+def difference(base: dict, payload: dict) -> list[tuple[str, str, str]]:
+    """(label, current, proposed) for each field a change application changes."""
+    return [(label(name), display(name, base.get(name)), display(name, value))
+            for name, value in proposed_changes(base, payload).items()]

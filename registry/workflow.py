@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,9 +28,10 @@ from catalog.history import ledger_context
 from catalog.models import DataAsset
 from catalog.services import StaleVersionError, update_asset
 
-from . import ledger, numbers
+from . import elements, ledger, numbers
 from .choices import ApplicationKind, ApplicationState, Transition
 from .models import ApplicationEvent, RegistrationApplication
+from .reviewers import reviewers_of
 
 S = ApplicationState
 
@@ -177,7 +179,29 @@ def take(application_id: int, transition: str, *, actor, comment: str = ""
             record(AUDIT_ACTIONS[transition], application, before={"state": before},
                    after={"state": step.target, "kind": application.kind},
                    institution=application.institution)
+            _tell(application, transition, actor, comment)
     return application
+
+
+def _tell(application: RegistrationApplication, transition: str, actor, comment: str) -> None:
+    """The reviewers learn of a submission; the applicant of a decision or a return."""
+    from inbox.services import notify
+
+    if transition == Transition.SUBMIT:
+        people = [user for user in reviewers_of(application.institution) if user.pk != actor.pk]
+
+        def subject() -> str:
+            return _("To review: %(application)s from %(institution)s") % {
+                "application": application, "institution": application.institution}
+    else:
+        people = [application.applicant]
+
+        def subject() -> str:
+            return _("%(application)s: %(state)s") % {
+                "application": application, "state": application.get_state_display()}
+
+    notify(people, subject, lambda: comment,
+           link=reverse("registry:detail", args=[application.pk]))
 
 
 def _locked(application_id: int) -> RegistrationApplication:
@@ -207,6 +231,8 @@ def _check(application: RegistrationApplication):
     form = _form(application)
     if not form.is_valid():
         raise InvalidApplication(form)
+    if problems := elements.errors(application.payload.get("elements", [])):
+        raise WorkflowError(" ".join(problems))
     return form
 
 
@@ -224,6 +250,7 @@ def _apply(application: RegistrationApplication, reviewer) -> None:
         asset.created_by = asset.updated_by = reviewer
         with ledger_context(actor=reviewer, reason=reason):
             asset.save()
+            elements.create(asset, application.payload.get("elements", []))
         application.asset = asset
         application.registration_number = asset.registration_number
         return
