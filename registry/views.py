@@ -49,8 +49,12 @@ class HomeView(LoginRequiredMixin, TemplateView):
         if not institutions and not queue.exists():
             raise PermissionDenied
         own = applications_for(user, Action.APPLY)
+        counts = dict(
+            DataAsset.objects.filter(holder__in=institutions).order_by().values_list("holder")
+            .annotate(n=Count("pk")).values_list("holder", "n"))
         context.update(
-            institutions=institutions,
+            institutions=[(institution, counts.get(institution.pk, 0))
+                          for institution in institutions],
             state_counts=_state_counts(own),
             open_applications=own.filter(state__in=OPEN_STATES).order_by("-updated_at")[:50],
             queue=queue[:100],
