@@ -258,3 +258,7 @@ CATALOG_SITE_NAME = _("Health Data Asset Catalog")
 # A TrueType (.ttf/.ttc) font with Chinese glyphs for the registration certificate PDF;
 # empty: the first found of the Debian packages' (fonts-wqy-microhei, …) — registry.certificate.
 CJK_FONT = setting("CJK_FONT", default="")
+# Bulk registration (registry.bulk): the largest spreadsheet accepted, in bytes, and the most
+# data rows one file may hold.
+BULK_MAX_BYTES = setting("BULK_MAX_BYTES", cast=int, default=20 * 1024 * 1024)
+BULK_MAX_ROWS = setting("BULK_MAX_ROWS", cast=int, default=50_000)

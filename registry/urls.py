@@ -10,4 +10,6 @@ urlpatterns = [
     path("applications/<int:pk>/edit/<str:step>/", views.EditStepView.as_view(), name="edit"),
     path("applications/<int:pk>/step/", views.TransitionView.as_view(), name="transition"),
     path("applications/<int:pk>/refresh/", views.RefreshView.as_view(), name="refresh"),
+    path("applications/<int:pk>/certificate.pdf", views.CertificateView.as_view(),
+         name="certificate"),
 ]

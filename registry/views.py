@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from catalog.models import DataAsset
 from catalog.rules import minimum_grade
 
 from . import elements, ledger, workflow
+from .certificate import CertificateUnavailable, render_certificate
 from .choices import ApplicationKind, ApplicationState, Transition
 from .models import RegistrationApplication
 
@@ -222,6 +223,29 @@ class TransitionView(ApplicationMixin, View):
             messages.success(request, _("Done: %(step)s.") % {
                 "step": Transition(transition).label})
         return HttpResponseRedirect(reverse("registry:detail", args=[pk]))
+
+
+class CertificateView(ApplicationMixin, View):
+    """The registration certificate of an approved registration, as a PDF."""
+
+    def get(self, request, pk: int):
+        application = self.application(pk)
+        if application.asset_id is None:
+            raise Http404
+        try:
+            pdf = render_certificate(
+                application, request.build_absolute_uri(application.asset.get_absolute_url()),
+                language=getattr(request, "LANGUAGE_CODE", None),
+            )
+        except CertificateUnavailable as unavailable:
+            messages.error(request, str(unavailable))
+            return HttpResponseRedirect(reverse("registry:detail", args=[pk]))
+        except ValueError:
+            raise Http404 from None
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'inline; filename="{application.registration_number}.pdf"')
+        return response
 
 
 class RefreshView(ApplicationMixin, View):

@@ -149,3 +149,35 @@ def test_inbox_refuses_foreign_redirects(client, registrar):
     client.force_login(registrar)
     response = client.post(reverse("inbox:open", args=[notification.pk]))
     assert response["Location"] == reverse("inbox:inbox")
+
+
+def test_certificate_download_for_an_approved_registration(client, registrar, steward,
+                                                           hospital):
+    from registry import workflow
+
+    application = workflow.create(ApplicationKind.REGISTER, institution_id=hospital.pk,
+                                  actor=registrar)
+    workflow.save_draft(application.pk, actor=registrar, payload=ledger_data())
+    workflow.take(application.pk, Transition.SUBMIT, actor=registrar)
+    client.force_login(registrar)
+    url = reverse("registry:certificate", args=[application.pk])
+    assert client.get(url).status_code == 404  # not approved yet
+    workflow.take(application.pk, Transition.APPROVE, actor=steward)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+
+
+def test_certificate_without_a_font_explains_what_to_install(client, registrar, steward,
+                                                             hospital, settings):
+    from registry import workflow
+
+    settings.CJK_FONT = "/nonexistent/font.ttc"
+    application = workflow.create(ApplicationKind.REGISTER, institution_id=hospital.pk,
+                                  actor=registrar)
+    workflow.save_draft(application.pk, actor=registrar, payload=ledger_data())
+    workflow.take(application.pk, Transition.SUBMIT, actor=registrar)
+    workflow.take(application.pk, Transition.APPROVE, actor=steward)
+    client.force_login(registrar)
+    response = client.get(reverse("registry:certificate", args=[application.pk]), follow=True)
+    assert "fonts-wqy-microhei" in response.content.decode()
