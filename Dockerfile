@@ -21,4 +21,4 @@ RUN HDC_SECRET_KEY=build-only python manage.py collectstatic --noinput -v0
 RUN useradd --system --home /app catalog && mkdir -p /app/var && chown -R catalog /app/var
 USER catalog
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]

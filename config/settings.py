@@ -260,5 +260,5 @@ CATALOG_SITE_NAME = _("Health Data Asset Catalog")
 CJK_FONT = setting("CJK_FONT", default="")
 # Bulk registration (registry.bulk): the largest spreadsheet accepted, in bytes, and the most
 # data rows one file may hold.
-BULK_MAX_BYTES = setting("BULK_MAX_BYTES", cast=int, default=20 * 1024 * 1024)
+BULK_MAX_BYTES = setting("BULK_MAX_BYTES", cast=int, default=32 * 1024 * 1024)
 BULK_MAX_ROWS = setting("BULK_MAX_ROWS", cast=int, default=50_000)

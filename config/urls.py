@@ -9,6 +9,7 @@ urlpatterns = [
     path("catalog/", include("access.urls")),
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
+    path("registry/bulk/", include("registry.bulk_urls")),
     path("registry/", include("registry.urls")),
     path("inbox/", include("inbox.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
