@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -110,6 +111,13 @@ class RegistrationApplication(models.Model):
         indexes = [
             models.Index(fields=["institution", "state", "-id"], name="registry_app_inst_idx"),
             models.Index(fields=["state", "-id"], name="registry_app_state_idx"),
+            # "Is this code already proposed by a registration under review?" (bulk uploads).
+            models.Index(
+                KeyTextTransform("code", "payload"), name="registry_app_pending_code_idx",
+                condition=models.Q(kind=ApplicationKind.REGISTER,
+                                   state__in=[ApplicationState.SUBMITTED,
+                                              ApplicationState.RETURNED]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
