@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from catalog.forms import add_validation_error
+
 from . import services
 from .forms import AddMemberForm, ChangeRoleForm
 from .models import Institution, Membership
@@ -67,7 +69,7 @@ class MembersView(LoginRequiredMixin, TemplateView):
                 membership = services.add_member(institution.pk, actor=request.user,
                                                  **form.cleaned_data)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_validation_error(form, error)
             else:
                 messages.success(request, _("%(user)s is now %(role)s here.") % {
                     "user": membership.user, "role": membership.get_role_display()})
@@ -99,10 +101,3 @@ class MembershipActionView(LoginRequiredMixin, View):
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         return HttpResponseRedirect(reverse("accounts:members", args=[institution.pk]))
 
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)

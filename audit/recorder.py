@@ -6,6 +6,7 @@ the institution the change concerns, which decides who may read the event.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -67,7 +68,9 @@ def _grant_snapshot(grant) -> dict:
     }
 
 
+@functools.cache
 def audited_models() -> dict[type, Audited]:
+    """The audited models and how each is recorded (built once: every model's save asks)."""
     from access.models import AssetGroupGrant, AssetUserGrant
     from accounts.models import Membership
 

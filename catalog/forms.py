@@ -97,3 +97,13 @@ class DataAssetForm(LedgerForm):
         e.g. a timestamp's microseconds, which the widget does not show)."""
         return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS
                 if name in self.changed_data}
+
+
+def add_validation_error(form: forms.Form, error) -> None:
+    """Show a ValidationError raised behind a form (a service, a model's clean) on the form:
+    beside the fields it names, the rest above the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

@@ -26,7 +26,7 @@ from .changes import asset_changes
 from .choices import AssetStatus
 from .facets import facet_counts, rows_to_count
 from .filtersets import DataAssetFilterSet
-from .forms import DataAssetForm
+from .forms import DataAssetForm, add_validation_error
 from .models import DataAsset
 from .pagination import DEFAULT_SORT, SORT_ORDERS, InvalidCursor, paginate
 from .services import StaleVersionError, update_asset
@@ -205,7 +205,7 @@ class AssetEditView(LoginRequiredMixin, ScopedAssetMixin, TemplateView):
                     "changes, then make yours again."
                 ) % {"current": stale.current.version, "yours": form.cleaned_data["version"]})
             except ValidationError as error:
-                _add_model_errors(form, error)
+                add_validation_error(form, error)
             except PermissionDenied as denied:
                 form.add_error(None, str(denied))
             except DataAsset.DoesNotExist:
@@ -219,13 +219,6 @@ class AssetEditView(LoginRequiredMixin, ScopedAssetMixin, TemplateView):
                 return HttpResponseRedirect(saved.get_absolute_url())
         return self.render_to_response(self.get_context_data(pk=pk, asset=asset, form=form))
 
-
-def _add_model_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _query(params, drop=()) -> str:
