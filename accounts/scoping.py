@@ -24,6 +24,10 @@ class Action(StrEnum):
     MANAGE_MEMBERS = "manage_members"  # add, deactivate and re-role an institution's users
     APPLY = "apply"  # file registration applications for an institution's assets
     REVIEW = "review"  # review (return, approve, reject) registration applications
+    ALLOCATE = "allocate"  # allocate rights over assets (hold, use, operate; personal rights)
+    VIEW_FINDINGS = "view_findings"  # read inventory and rights-review runs and findings
+    ANSWER = "answer"  # answer findings about an institution's assets
+    RUN_CHECKS = "run_checks"  # start runs, close findings, keep the schedules
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,20 @@ ACTION_ROLES: dict[Action, ActionRoles] = {
         jurisdiction=frozenset(),
     ),
     Action.REVIEW: ActionRoles(
+        institution=frozenset(), jurisdiction=frozenset({Role.STEWARD}),
+    ),
+    Action.ALLOCATE: ActionRoles(
+        institution=frozenset(), jurisdiction=frozenset({Role.STEWARD}),
+    ),
+    Action.VIEW_FINDINGS: ActionRoles(
+        institution=frozenset({Role.REGISTRAR, Role.INSTITUTION_ADMIN}),
+        jurisdiction=frozenset({Role.STEWARD, Role.COMMISSION_STAFF, Role.AUDITOR}),
+    ),
+    Action.ANSWER: ActionRoles(
+        institution=frozenset({Role.REGISTRAR, Role.INSTITUTION_ADMIN}),
+        jurisdiction=frozenset(),
+    ),
+    Action.RUN_CHECKS: ActionRoles(
         institution=frozenset(), jurisdiction=frozenset({Role.STEWARD}),
     ),
 }

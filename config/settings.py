@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "audit",
     "registry",
     "inbox",
+    "rights",
+    "inventory",
+    "django_celery_beat",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +176,20 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# A task not acknowledged within this many seconds is delivered again (a dead worker's
+# task); every chunk is far shorter than this.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": setting("CELERY_VISIBILITY_TIMEOUT", cast=int, default=3600),
+}
+CELERY_TASK_DEFAULT_QUEUE = setting("CELERY_QUEUE", default="celery")
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Inventory and rights review: assets per chunk (one transaction each), and how a chunk
+# that fails is retried.
+INVENTORY_CHUNK_SIZE = setting("INVENTORY_CHUNK_SIZE", cast=int, default=50_000)
+INVENTORY_CHUNK_SOFT_TIME_LIMIT = setting("INVENTORY_CHUNK_SECONDS", cast=int, default=10 * 60)
+INVENTORY_CHUNK_RETRIES = setting("INVENTORY_CHUNK_RETRIES", cast=int, default=3)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
