@@ -146,7 +146,8 @@ def _upsert(rule: Rule, ctx: Context, run: Run, now: datetime) -> None:
             rule, severity, asset_id, subject, evidence, institution_id, region_id,
             region_province_id, region_city_id, status, first_run_id, last_run_id,
             first_seen_at, last_seen_at, answer, closing_note)
-        SELECT %s, %s, a.id, f.subject, SUBSTR(f.evidence, 1, 500), a.holder_id, a.region_id,
+        SELECT %s, %s, a.id, f.subject, COALESCE(SUBSTR(f.evidence, 1, 500), ''), a.holder_id,
+            a.region_id,
             a.region_province_id, a.region_city_id, 'open', %s, %s, %s, %s, '', ''
         FROM ({rows_sql}) f INNER JOIN {asset} a ON a.id = f.asset_id
         WHERE 1 = 1

@@ -29,3 +29,14 @@ def found(rule: str, **filters) -> set[tuple[int, str]]:
 def small_chunks(settings):
     settings.INVENTORY_CHUNK_SIZE = 3
     return settings
+
+
+@pytest.fixture
+def jobs_in_process():
+    """Tasks run in this process as they are sent (the embedded default's mode)."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
