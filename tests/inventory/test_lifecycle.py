@@ -150,7 +150,9 @@ def test_two_overlapping_runs_at_once_double_nothing(hospital, far_hospital, set
 
 
 @pytest.mark.django_db
-def test_a_second_start_for_the_same_scope_joins_the_first(steward, django_capture_on_commit_callbacks):
+def test_a_second_start_for_the_same_scope_joins_the_first(
+    steward, django_capture_on_commit_callbacks
+):
     from inventory import services
 
     scope = region("330000")
