@@ -107,6 +107,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", f"-c work_mem={setting('DB_WORK_MEM', default='64MB')} -c jit=off"
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default runs the web server and the job scheduler (beat, which works due
+    # jobs in its own process) on one file: a writer waits up to `timeout` seconds for the
+    # other's transaction instead of failing with "database is locked"; transactions take the
+    # write lock when they begin, so two never deadlock upgrading a read lock; and with WAL
+    # the pages read on while a chunk of a run is written.
+    _sqlite = DATABASES["default"].setdefault("OPTIONS", {})
+    _sqlite.setdefault("timeout", setting("SQLITE_TIMEOUT", cast=int, default=30))
+    _sqlite.setdefault("transaction_mode", "IMMEDIATE")
+    _sqlite.setdefault("init_command", "PRAGMA journal_mode=WAL")
 DATABASES["default"].setdefault("CONN_MAX_AGE", setting("DB_CONN_MAX_AGE", cast=int, default=60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -168,6 +178,8 @@ CACHES["default"]["KEY_PREFIX"] = setting(
 # Jobs: Celery with Redis in production; without a Redis URL they run in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
+# No results are kept, so beat needs no nightly `celery.backend_cleanup` task.
+CELERY_RESULT_EXPIRES = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -183,6 +195,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_DEFAULT_QUEUE = setting("CELERY_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "resume-stalled-runs": {"task": "inventory.tasks.resume_stalled_runs", "schedule": 600.0},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Inventory and rights review: assets per chunk (one transaction each), and how a chunk

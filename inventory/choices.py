@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RunKind(models.TextChoices):
@@ -10,10 +11,10 @@ class RunKind(models.TextChoices):
 
 
 class RunStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    SUCCEEDED = "succeeded", _("Finished")
-    FAILED = "failed", _("Failed")
+    QUEUED = "queued", pgettext_lazy("run status", "Queued")
+    RUNNING = "running", pgettext_lazy("run status", "Running")
+    SUCCEEDED = "succeeded", pgettext_lazy("run status", "Finished")
+    FAILED = "failed", pgettext_lazy("run status", "Failed")
 
 
 ACTIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
@@ -26,17 +27,17 @@ class ChunkState(models.TextChoices):
 
 
 class Severity(models.IntegerChoices):
-    INFO = 1, _("Information")
-    LOW = 2, _("Low")
-    MEDIUM = 3, _("Medium")
-    HIGH = 4, _("High")
+    INFO = 1, pgettext_lazy("severity", "Information")
+    LOW = 2, pgettext_lazy("severity", "Low")
+    MEDIUM = 3, pgettext_lazy("severity", "Medium")
+    HIGH = 4, pgettext_lazy("severity", "High")
 
 
 class FindingStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    ANSWERED = "answered", _("Answered")
-    CLOSED = "closed", _("Closed by a steward")
-    RESOLVED = "resolved", _("Resolved")
+    OPEN = "open", pgettext_lazy("finding status", "Open")
+    ANSWERED = "answered", pgettext_lazy("finding status", "Answered")
+    CLOSED = "closed", pgettext_lazy("finding status", "Closed by a steward")
+    RESOLVED = "resolved", pgettext_lazy("finding status", "Resolved")
 
 
 # A finding is "current" until the condition is gone: one current finding per subject.

@@ -24,7 +24,7 @@ from accounts.scoping import jurisdiction_q
 from catalog.history import ledger_context
 from catalog.models import DataAsset
 
-from .choices import ChunkState, FindingRule, FindingStatus, RunKind, RunStatus, Severity
+from .choices import ChunkState, FindingRule, FindingStatus, RunKind, RunStatus
 from .models import Finding, Run, RunChunk, VolumeSnapshot
 from .revocation import revoke_expired_grants
 from .rules import Context, Rule, checked_assets, rules_of
@@ -245,8 +245,3 @@ def notify_owners(run: Run) -> None:
     except Exception:  # a failed notification must not undo a finished run
         log.exception("Could not notify the owners of run %s's findings", run.pk)
 
-
-def severity_of(rule_code: str) -> Severity:
-    from .rules import RULES_BY_CODE
-
-    return RULES_BY_CODE[rule_code].severity

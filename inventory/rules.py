@@ -104,7 +104,7 @@ class Rule:
 
 
 def _asset_rows(assets: QuerySet, evidence=None) -> QuerySet:
-    return assets.annotate(
+    return assets.order_by().annotate(
         asset_id=F("id"), subject=Value("", output_field=CharField()),
         evidence=evidence if evidence is not None else Value("", output_field=CharField()),
     ).values("asset_id", "subject", "evidence")
@@ -181,7 +181,7 @@ def volume_jump(ctx: Context) -> QuerySet:
     )
     # Each jump is its own event: the change itself names the subject.
     return (
-        ctx.assets.alias(old_records=old_records, old_bytes=old_bytes).filter(jumped)
+        ctx.assets.order_by().alias(old_records=old_records, old_bytes=old_bytes).filter(jumped)
         .annotate(asset_id=F("id"), subject=Substr(change, 1, 60), evidence=change)
         .values("asset_id", "subject", "evidence")
     )
@@ -217,7 +217,7 @@ def _allocations(ctx: Context) -> QuerySet:
 
 
 def _allocation_rows(allocations: QuerySet, evidence=None) -> QuerySet:
-    return allocations.annotate(
+    return allocations.order_by().annotate(
         subject=_concat(Value("allocation:"), _text("id")),
         evidence=evidence if evidence is not None else _concat(
             F("right"), Value(" "), Coalesce(_text("valid_until"), Value("-"))),
@@ -242,7 +242,7 @@ def allocation_expiring(ctx: Context) -> QuerySet:
 
 
 def _grant_rows(grants: QuerySet, prefix: str) -> QuerySet:
-    return grants.annotate(
+    return grants.order_by().annotate(
         asset_id=F("content_object_id"),
         subject=_concat(Value(prefix), _text("id")),
         evidence=_day("expires_at"),
@@ -320,6 +320,13 @@ RULES: tuple[Rule, ...] = (
     Rule(FindingRule.GRADE5_PRODUCT, REVIEW, Severity.HIGH, grade5_product),
 )
 RULES_BY_CODE = {rule.code: rule for rule in RULES}
+# What the rights review does rather than checks: revoking expired permissions.
+ACTION_SEVERITY = {FindingRule.GRANT_REVOKED: Severity.INFO}
+
+
+def severity_of(code: str) -> Severity:
+    rule = RULES_BY_CODE.get(code)
+    return Severity(rule.severity) if rule else ACTION_SEVERITY[code]
 
 
 def rules_of(kind: str) -> tuple[Rule, ...]:

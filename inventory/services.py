@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,9 +59,24 @@ def start_run(kind: str, scope: Region | None, *, user=None, schedule=None) -> t
         active = Run.objects.active().filter(kind=kind, scope=scope).first()
         if active is None:  # it finished in the meantime: try once more
             return start_run(kind, scope, user=user, schedule=schedule)
+        if is_stalled(active):  # its worker died and nobody re-delivered: pick it up again
+            plan_run.delay_on_commit(active.pk)
         return active, False
     plan_run.delay_on_commit(run.pk)
     return run, True
+
+
+def is_stalled(run: Run) -> bool:
+    """An active run with no progress for longer than a chunk may take (in the embedded
+    mode, where a run is worked inside the request that starts it, any active run)."""
+    from config.celery import app
+
+    if app.conf.task_always_eager:
+        return True
+    last = run.chunks.aggregate(last=Max("finished_at"))["last"] or run.started_at
+    last = last or run.created_at
+    limit = timedelta(seconds=settings.INVENTORY_CHUNK_SOFT_TIME_LIMIT + 60)
+    return timezone.now() - last > limit
 
 
 def start_scheduled(schedule_id: int) -> Run | None:

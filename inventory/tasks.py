@@ -47,6 +47,8 @@ def work_chunk(self, chunk_id: int) -> bool:
         engine.note_attempt(chunk_id, error)
         if self.request.retries < self.max_retries:
             log.warning("Chunk %s failed (%s); retrying", chunk_id, error)
+            if self.request.is_eager:  # the embedded default: try again here and now
+                return work_chunk.apply(args=(chunk_id,), retries=self.request.retries + 1).get()
             raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
         log.error("Chunk %s failed for good: %s", chunk_id, error)
         engine.fail_chunk(chunk_id, error)
@@ -64,3 +66,17 @@ def start_scheduled_run(schedule_id: int) -> int | None:
 
     run = start_scheduled(schedule_id)
     return run.pk if run else None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def resume_stalled_runs() -> int:
+    """Pick up runs whose worker died and whose messages were not delivered again."""
+    from .models import Run
+    from .services import is_stalled
+
+    resumed = 0
+    for run in Run.objects.active():
+        if is_stalled(run):
+            plan_run.delay(run.pk)
+            resumed += 1
+    return resumed

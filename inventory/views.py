@@ -16,11 +16,11 @@ from accounts.scoping import Action, reach
 from catalog.forms import add_validation_error
 
 from . import services
-from .choices import CURRENT_STATUSES, FindingRule, Severity
+from .choices import CURRENT_STATUSES, FindingRule
 from .evidence import describe
 from .forms import AnswerForm, CloseForm, FindingFilterForm, StartRunForm
 from .models import Finding, Run
-from .rules import RULES_BY_CODE
+from .rules import severity_of
 
 
 def _runs(request: HttpRequest):
@@ -69,11 +69,10 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(_runs(request).select_related("scope", "started_by"), pk=pk)
     rows = []
     for code, numbers in sorted(
-        run.counts.items(), key=lambda item: (-RULES_BY_CODE[item[0]].severity, item[0])
+        run.counts.items(), key=lambda item: (-severity_of(item[0]), item[0])
     ):
-        rule = RULES_BY_CODE[code]
         rows.append({"code": code, "label": FindingRule(code).label,
-                     "severity": Severity(rule.severity), **numbers})
+                     "severity": severity_of(code), **numbers})
     return render(request, "inventory/run_detail.html", {
         "run": run, "rows": rows,
         "failed_chunks": run.chunks.filter(state="failed").order_by("seq")[:5]

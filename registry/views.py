@@ -53,8 +53,14 @@ class HomeView(LoginRequiredMixin, TemplateView):
         counts = dict(
             DataAsset.objects.filter(holder__in=institutions).order_by().values_list("holder")
             .annotate(n=Count("pk")).values_list("holder", "n"))
+        from inventory.models import Finding
+
+        open_findings = dict(
+            Finding.objects.current().filter(institution__in=institutions).order_by()
+            .values_list("institution").annotate(n=Count("pk")).values_list("institution", "n"))
         context.update(
-            institutions=[(institution, counts.get(institution.pk, 0))
+            institutions=[(institution, counts.get(institution.pk, 0),
+                           open_findings.get(institution.pk, 0))
                           for institution in institutions],
             state_counts=_state_counts(own),
             open_applications=own.filter(state__in=OPEN_STATES).order_by("-updated_at")[:50],
