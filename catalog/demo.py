@@ -1361,3 +1361,63 @@ class AssetFactory:
                 self._shortcut = False
                 return expected
         return result
+
+
+# --- Rights allocations -----------------------------------------------------------------------
+#
+# Every registered asset's holder gets the holding right from the registration date; many
+# holders also the right to process and use; some hospitals' patients their personal rights;
+# some provincial CDCs a bounded right to process and use a hospital's data for surveillance.
+# Which asset gets what is drawn from its serial (the digits of its code) and the seed, so the
+# command can write them with a few INSERT … SELECT statements, whatever the world's size.
+# A few deliberate problems are then planted for the rights review to find.
+
+HOLD_BASIS = "《数据二十条》第三条；《医疗机构管理条例》"
+HOLD_BASES = {  # by holder type; medical institutions take HOLD_BASIS
+    IT.HEALTH_COMMISSION: "《数据二十条》第三条；《中华人民共和国基本医疗卫生与健康促进法》",
+    IT.CDC: "《数据二十条》第三条；《中华人民共和国传染病防治法》",
+    IT.RESEARCH_INSTITUTE: "《数据二十条》第三条；《科学数据管理办法》",
+    IT.ENTERPRISE: "《数据二十条》第三条；《中华人民共和国数据安全法》",
+}
+USE_BASIS = "《数据二十条》第三条；《中华人民共和国数据安全法》第三十二条"
+USE_PURPOSE = "本机构诊疗服务、运营管理与质量控制"
+USE_SCOPE = "本机构内部使用，不对外提供"
+PRODUCT_BASIS = "《数据二十条》第三条；数据产品经营备案"
+PRODUCT_PURPOSE = "经脱敏处理的统计分析数据产品"
+SUBJECT_GROUP = "本院就诊患者"
+SUBJECT_BASIS = "《中华人民共和国个人信息保护法》第四十四条至第四十七条"
+SUBJECT_RIGHTS = ("know", "access", "copy", "correct")
+CDC_BASIS = "《中华人民共和国传染病防治法》第三十三条；《数据二十条》第三条"
+CDC_PURPOSE = "传染病监测预警与疾病预防控制"
+CDC_SCOPE = "按监测方案抽取的病例个案字段，仅限疾控中心内部分析"
+CDC_TERMS_DAYS = (730, 1095, 1825)  # from the day of seeding: never near their end
+HOSPITAL_TYPES = (H3, H2, IT.PRIMARY_HOSPITAL)
+MEDICAL_TYPES = (*HOSPITAL_TYPES, CHC, THC)
+
+# Shares, per mille, of the registered assets that qualify.
+USE_SHARE = 650  # process_use to the holder
+SUBJECT_SHARE = 300  # personal rights to the patients (hospitals' personal data)
+CDC_SHARE = 60  # process_use to the provincial CDC (medical institutions' data, grade <= 4)
+PRODUCT_SHARE = 400  # product_operate to the holder (enterprises' data, grade <= 4)
+
+# The deliberate problems, planted in the demo steward's province: (kind, how many).
+RIGHTS_PROBLEMS = [
+    ("no_holder", 3),  # registered, yet no holding right
+    ("cdc_unbounded", 2),  # a CDC's right without an end date
+    ("subject_resource", 1),  # process_use given to the data subjects
+    ("grade5_product", 1),  # product operation of grade-5 data
+    ("expired", 2),  # in force past its end date
+    ("expiring", 2),  # ending within 30 days
+]
+EXPIRED_DAYS_AGO = (15, 40)
+EXPIRING_IN_DAYS = (10, 25)
+# Odd multipliers prime to 1000: each turns the serial into a different per-mille draw.
+_STREAM_MULTIPLIERS = {"use": 7919, "subjects": 104_729, "cdc": 1_299_709, "product": 15_485_863,
+                       "term": 611_953}
+
+
+def rights_streams(seed: int) -> dict[str, tuple[int, int]]:
+    """(multiplier, offset) of each draw: ``(serial * multiplier + offset) % 1000``."""
+    rng = random.Random(f"{seed}:rights")  # noqa: S311 - reproducible, not secret
+    return {name: (multiplier, rng.randrange(1000))
+            for name, multiplier in _STREAM_MULTIPLIERS.items()}

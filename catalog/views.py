@@ -20,6 +20,7 @@ from django.views.generic import TemplateView
 
 from accounts.models import Institution
 from accounts.scoping import Action
+from rights.models import RightsAllocation
 
 from . import freshness
 from .changes import asset_changes
@@ -30,6 +31,9 @@ from .forms import DataAssetForm, add_validation_error
 from .models import DataAsset
 from .pagination import DEFAULT_SORT, SORT_ORDERS, InvalidCursor, paginate
 from .services import StaleVersionError, update_asset
+
+# Current allocations shown on the asset page; the rights page shows them all.
+RIGHTS_SUMMARY_ROWS = 10
 
 
 class ScopedAssetMixin:
@@ -173,8 +177,21 @@ class AssetDetailView(ScopedAssetMixin, TemplateView):
             can_apply=asset.status == AssetStatus.REGISTERED
             and Institution.objects.restrict(self.request.user, Action.APPLY)
             .filter(pk=asset.holder_id).exists(),
+            **self.rights_summary(asset),
         )
         return context
+
+    def rights_summary(self, asset: DataAsset) -> dict:
+        """The current allocations, briefly (one query), for signed-in users."""
+        if not self.request.user.is_authenticated:
+            return {}
+        rows = list(
+            RightsAllocation.objects.current().filter(asset=asset)
+            .select_related("party_institution")
+            .in_right_order()[: RIGHTS_SUMMARY_ROWS + 1]
+        )
+        return {"allocations": rows[:RIGHTS_SUMMARY_ROWS],
+                "more_allocations": len(rows) > RIGHTS_SUMMARY_ROWS, "show_rights": True}
 
 
 class AssetEditView(LoginRequiredMixin, ScopedAssetMixin, TemplateView):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -14,7 +15,14 @@ from catalog.history import history_user
 from catalog.models import DataAsset
 
 from .choices import AllocationStatus, PartyKind, Right
-from .rules import allocation_errors
+from .querysets import RightsAllocationQuerySet
+from .rules import EXPIRING_WITHIN_DAYS, allocation_errors
+
+# The fields a steward sets; the rest (asset, author, timestamps) are set by the service.
+EDITABLE_FIELDS = (
+    "party_kind", "party_institution", "party_description", "right", "legal_basis", "purpose",
+    "scope", "valid_from", "valid_until", "status",
+)
 
 
 class RightsAllocation(models.Model):
@@ -54,6 +62,8 @@ class RightsAllocation(models.Model):
 
     history = HistoricalRecords(get_user=history_user, cascade_delete_history=False)
 
+    objects = RightsAllocationQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("rights allocation")
         verbose_name_plural = _("rights allocations")
@@ -88,6 +98,24 @@ class RightsAllocation(models.Model):
         if self.party_kind == PartyKind.INSTITUTION and self.party_institution_id:
             return self.party_institution.name
         return self.party_description or str(PartyKind.DATA_SUBJECTS.label)
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status == AllocationStatus.ENDED
+
+    @property
+    def past_end(self) -> bool:
+        """Not ended, though its end date has passed."""
+        return (not self.is_ended and self.valid_until is not None
+                and self.valid_until < timezone.localdate())
+
+    @property
+    def ending_soon(self) -> bool:
+        """Not ended, and its end date falls within the next EXPIRING_WITHIN_DAYS days."""
+        if self.is_ended or self.valid_until is None:
+            return False
+        days = (self.valid_until - timezone.localdate()).days
+        return 0 <= days <= EXPIRING_WITHIN_DAYS
 
     def clean(self) -> None:
         errors = {}

@@ -7,6 +7,8 @@ computed here, independently of ``accounts.credit_code``.
 
 from __future__ import annotations
 
+from datetime import date
+
 import factory
 from django.utils import timezone
 
@@ -24,6 +26,8 @@ from catalog.choices import (
     UpdateFrequency,
 )
 from catalog.models import DataAsset
+from rights.choices import PartyKind, Right
+from rights.models import RightsAllocation
 
 # GB 32100-2015: 31 characters (no I, O, S, V, Z); weight of position i is 3^i mod 31.
 GB32100_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -134,4 +138,27 @@ class DataAssetFactory(factory.django.DjangoModelFactory):
             open_attribute=OpenAttribute.OPEN,
             grade=1,
             categories=[DataCategory.HEALTH_RESOURCES],
+        )
+
+
+class AllocationFactory(factory.django.DjangoModelFactory):
+    """The holding right of the asset's holder (saved without the rules' check: a test may
+    build a rule-breaking row on purpose, as an import could)."""
+
+    class Meta:
+        model = RightsAllocation
+
+    asset = factory.SubFactory(DataAssetFactory)
+    party_kind = PartyKind.INSTITUTION
+    party_institution = factory.LazyAttribute(lambda o: o.asset.holder)
+    right = Right.HOLD
+    legal_basis = "《数据二十条》第三条；《医疗机构管理条例》"
+    valid_from = date(2025, 1, 1)
+
+    class Params:
+        # The patients' personal right.
+        subjects = factory.Trait(
+            party_kind=PartyKind.DATA_SUBJECTS, party_institution=None,
+            party_description="本院就诊患者", right=Right.ACCESS,
+            legal_basis="《中华人民共和国个人信息保护法》第四十五条",
         )

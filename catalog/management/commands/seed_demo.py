@@ -19,6 +19,11 @@ Formats of the generated identifiers:
   commissions (government organs), 12 for public institutions, 91 for enterprises; ``HD`` at
   positions 9–10 marks a demo institution, which is how ``--reset`` finds them.
 
+Every registered asset's holder gets the holding right (from the registration date), and many
+assets further rights — processing and use, the patients' personal rights, a provincial CDC's
+bounded use — with a few deliberate problems for the rights review (``catalog.demo``, "Rights
+allocations"); these are written with INSERT … SELECT, whatever the world's size.
+
 On PostgreSQL the assets are written with COPY (:func:`copy_assets`), which writes exactly
 the rows ``DataAsset.objects.bulk_create`` would — derived search document and region
 copies, history rows with actor and reason; a million assets take about two and a half
@@ -36,6 +41,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from itertools import islice
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -50,6 +56,7 @@ from catalog import demo
 from catalog.choices import AssetStatus, SharingType
 from catalog.history import current, ledger_context
 from catalog.models import CatalogClass, DataAsset, DataElement
+from rights.models import RightsAllocation
 
 ORM_BATCH = 2_000
 COPY_BATCH = 50_000
@@ -132,10 +139,15 @@ class Command(BaseCommand):
                 self.say(f"Indexes and foreign keys rebuilt ({time.monotonic() - started:.1f} s).",
                          level=2)
             grant_demo_access(users)
+            allocations = allocate_demo_rights(world, institution_ids, users, seed=seed,
+                                               bulk=method == "copy")
+            self.say(f"{allocations:,} rights allocations "
+                     f"({time.monotonic() - started:.1f} s).", level=2)
         if postgres:
             with connection.cursor() as cursor:
                 for model in (Institution, DataAsset, DataAsset.history.model, DataElement,
-                              DataElement.history.model):
+                              DataElement.history.model, RightsAllocation,
+                              RightsAllocation.history.model):
                     cursor.execute(f'ANALYZE "{model._meta.db_table}"')
         elapsed = time.monotonic() - started
         self.say(f"Demo world (seed {seed}): {assets:,} assets, {len(world.institutions):,} "
@@ -166,14 +178,20 @@ class Command(BaseCommand):
         institutions = demo_institutions()
         assets = DataAsset.objects.filter(holder__in=institutions)
         history_models = {DataAsset.history.model, DataElement.history.model}
+        raw_deleted = {DataElement, RightsAllocation}  # millions of rows: no ORM delete
         with transaction.atomic():
             count, institution_count = assets.count(), institutions.count()
+            asset_ids = assets.values("pk")
+            for queryset in (
+                RightsAllocation.history.model.objects.filter(asset_id__in=asset_ids),
+                RightsAllocation.objects.filter(asset__in=asset_ids),
+            ):
+                queryset._raw_delete(queryset.db)
             for relation in DataAsset._meta.related_objects:
                 related = relation.related_model
-                if related in history_models or related is DataElement:
+                if related in history_models or related in raw_deleted:
                     continue
                 related._base_manager.filter(**{f"{relation.field.name}__in": assets}).delete()
-            asset_ids = assets.values("pk")
             for queryset in (
                 DataElement.history.model.objects.filter(asset_id__in=asset_ids),
                 DataElement.objects.filter(asset__in=asset_ids),
@@ -432,6 +450,19 @@ def _record_history(
 ) -> None:
     """Write the ``+`` history rows of freshly inserted rows from the rows themselves, as
     ``bulk_history_create`` would: a copy of every tracked field, dated like the row."""
+    insert, params = _history_insert(model, actor_id=actor_id, reason=reason)
+    cursor.execute(  # identifiers come from model metadata, values are parameters
+        f"{insert} WHERE {_quote(model._meta.pk.column)} BETWEEN %s AND %s "
+        f"AND {_quote(model._meta.pk.column)} = ANY(%s)",
+        [*params, min(ids), max(ids), ids],
+    )
+
+
+def _history_insert(
+    model: type[models.Model], *, actor_id: int | None, reason: str
+) -> tuple[str, list]:
+    """``INSERT INTO <history> (…) SELECT … FROM <table>`` without its WHERE clause, and
+    its parameters: the ``+`` history rows of the rows it will select."""
     history = model.history.model
     table_columns = {f.column for f in model._meta.concrete_fields}
     date_column = "updated_at" if "updated_at" in table_columns else None
@@ -451,13 +482,10 @@ def _record_history(
             params.append(reason if field.attname == "history_change_reason" else actor_id)
         else:
             raise CommandError(f"Do not know how to fill {history.__name__}.{field.attname}.")
-    cursor.execute(  # identifiers come from model metadata, values are parameters
-        f"INSERT INTO {_quote(history._meta.db_table)} ({', '.join(targets)}) "  # noqa: S608
-        f"SELECT {', '.join(values)} FROM {_quote(model._meta.db_table)} "
-        f"WHERE {_quote(model._meta.pk.column)} BETWEEN %s AND %s "
-        f"AND {_quote(model._meta.pk.column)} = ANY(%s)",
-        [*params, min(ids), max(ids), ids],
-    )
+    # Identifiers come from model metadata, values are parameters.
+    sql = (f"INSERT INTO {_quote(history._meta.db_table)} ({', '.join(targets)}) "  # noqa: S608
+           f"SELECT {', '.join(values)} FROM {_quote(model._meta.db_table)}")
+    return sql, params
 
 
 @contextlib.contextmanager
@@ -577,3 +605,184 @@ def copy_assets(factory: demo.AssetFactory, world: demo.World, *,
                                 reason=reason)
             done += len(ids)
             progress(done)
+
+
+# --- Rights allocations ----------------------------------------------------------------------
+
+
+def allocate_demo_rights(
+    world: demo.World, institution_ids: dict[int, int], users: dict[str, models.Model], *,
+    seed: int, bulk: bool,
+) -> int:
+    """The demo world's rights allocations (see ``demo.RIGHTS_PROBLEMS`` and the shares in
+    ``catalog.demo``), written set-based: one INSERT … SELECT over the assets per kind of
+    allocation, then their ``+`` history rows in one more; the few deliberate problems go
+    through the ORM. Returns how many allocations were written."""
+    today = timezone.localdate()
+    cdc_id = institution_ids[world.by_name["浙江省疾病预防控制中心"].index]
+    planted = _problem_assets(users["steward"], seed)
+    with connection.cursor() as cursor:
+        table = _quote(RightsAllocation._meta.db_table)
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+        before = cursor.fetchone()[0]
+        context = bulk_load([RightsAllocation, RightsAllocation.history.model]) if bulk \
+            else contextlib.nullcontext()
+        with context:
+            for sql, params in _allocation_inserts(
+                seed, today, actor_id=users["admin"].pk, no_holder=planted.get("no_holder", [])
+            ):
+                cursor.execute(sql, params)
+            insert, params = _history_insert(
+                RightsAllocation, actor_id=users["admin"].pk, reason=demo.DEMO_REASON)
+            cursor.execute(f"{insert} WHERE id > %s", [*params, before])
+    with ledger_context(actor=users["admin"], reason=demo.DEMO_REASON):
+        _plant_problems(planted, cdc_id, today)
+    return RightsAllocation.objects.filter(pk__gt=before).count()
+
+
+def _problem_assets(steward, seed: int) -> dict[str, list[tuple[int, int, object]]]:
+    """(asset id, holder id, registered at) of distinct assets in the steward's province for
+    each deliberate problem, drawn from the first few hundred by code."""
+    import random
+
+    registered = DataAsset.objects.restrict(steward, Action.ALLOCATE).filter(
+        status=AssetStatus.REGISTERED).order_by("code")
+    fields = ("pk", "holder_id", "registered_at")
+    candidates = list(registered.filter(
+        holder__type__in=demo.MEDICAL_TYPES, grade__lte=4).values_list(*fields)[:400])
+    rng = random.Random(f"{seed}:rights-problems")  # noqa: S311 - reproducible, not secret
+    wanted = sum(count for kind, count in demo.RIGHTS_PROBLEMS if kind != "grade5_product")
+    drawn = iter(rng.sample(candidates, min(wanted, len(candidates))))
+    planted: dict[str, list] = {}
+    for kind, count in demo.RIGHTS_PROBLEMS:
+        if kind == "grade5_product":
+            planted[kind] = list(registered.filter(grade=5).values_list(*fields)[:count])
+        else:
+            planted[kind] = list(islice(drawn, count))
+    return planted
+
+
+def _plant_problems(planted: dict[str, list], cdc_id: int, today) -> None:
+    def valid_from(registered_at, until=None):
+        start = timezone.localtime(registered_at).date()
+        return min(start, until) if until else start
+
+    def cdc_use(asset_id, registered_at, until):
+        return RightsAllocation(
+            asset_id=asset_id, party_kind="institution", party_institution_id=cdc_id,
+            right="process_use", legal_basis=demo.CDC_BASIS, purpose=demo.CDC_PURPOSE,
+            scope=demo.CDC_SCOPE, valid_from=valid_from(registered_at, until),
+            valid_until=until)
+
+    rows = []
+    for asset_id, _holder, registered_at in planted.get("cdc_unbounded", []):
+        rows.append(cdc_use(asset_id, registered_at, None))
+    for (asset_id, _holder, registered_at), days in zip(
+        planted.get("expired", []), demo.EXPIRED_DAYS_AGO, strict=False
+    ):
+        rows.append(cdc_use(asset_id, registered_at, today - timedelta(days=days)))
+    for (asset_id, _holder, registered_at), days in zip(
+        planted.get("expiring", []), demo.EXPIRING_IN_DAYS, strict=False
+    ):
+        rows.append(cdc_use(asset_id, registered_at, today + timedelta(days=days)))
+    for asset_id, _holder, registered_at in planted.get("subject_resource", []):
+        rows.append(RightsAllocation(
+            asset_id=asset_id, party_kind="data_subjects", party_description=demo.SUBJECT_GROUP,
+            right="process_use", legal_basis=demo.USE_BASIS, purpose=demo.USE_PURPOSE,
+            valid_from=valid_from(registered_at)))
+    for asset_id, holder_id, registered_at in planted.get("grade5_product", []):
+        rows.append(RightsAllocation(
+            asset_id=asset_id, party_kind="institution", party_institution_id=holder_id,
+            right="product_operate", legal_basis=demo.PRODUCT_BASIS,
+            purpose=demo.PRODUCT_PURPOSE, valid_from=valid_from(registered_at)))
+    for row in rows:
+        row.save()  # not full_clean(): these break the rules on purpose
+
+
+def _allocation_inserts(
+    seed: int, today, *, actor_id: int, no_holder: list
+) -> Iterator[tuple[str, list]]:
+    """The INSERT … SELECT statements (and parameters) of the ordinary allocations."""
+    streams = demo.rights_streams(seed)
+    now = timezone.now()
+    columns = ("asset_id", "party_kind", "party_institution_id", "party_description", "right",
+               "legal_basis", "purpose", "scope", "valid_from", "valid_until", "status",
+               "created_at", "updated_at", "created_by_id")
+    head = (f"INSERT INTO {_quote(RightsAllocation._meta.db_table)} "  # noqa: S608
+            f"({', '.join(_quote(c) for c in columns)}) ")
+    start_sql, start_params = _local_date_sql("a.registered_at")
+
+    def draw(stream: str) -> str:
+        multiplier, offset = streams[stream]  # integers from demo.rights_streams
+        # %% is a literal % beside the query's parameters.
+        return f"((CAST(SUBSTR(a.code, 11) AS BIGINT) * {multiplier} + {offset}) %% 1000)"
+
+    base_from = (f"FROM {_quote(DataAsset._meta.db_table)} a "
+                 f"JOIN {_quote(Institution._meta.db_table)} h ON h.id = a.holder_id")
+    base_where = "WHERE a.status = %s AND h.credit_code LIKE %s"
+    base_params = [AssetStatus.REGISTERED.value, "________" + demo.DEMO_CREDIT_MARKER + "%"]
+    stamp = [now, now, actor_id]
+
+    # The holding right, to the holder, from the registration date.
+    cases = " ".join("WHEN %s THEN %s" for _type in demo.HOLD_BASES)
+    case_params = [str(value) for item in demo.HOLD_BASES.items() for value in item]
+    hospital_types = [str(type_) for type_ in demo.HOSPITAL_TYPES]
+    medical_types = [str(type_) for type_ in demo.MEDICAL_TYPES]
+    excluded = ""
+    if no_holder:
+        excluded = f" AND a.id NOT IN ({', '.join('%s' for _row in no_holder)})"
+    yield (
+        f"{head}SELECT a.id, 'institution', a.holder_id, '', 'hold', "
+        f"CASE h.type {cases} ELSE %s END, '', '', {start_sql}, NULL, 'active', %s, %s, %s "
+        f"{base_from} {base_where}{excluded}",
+        [*case_params, demo.HOLD_BASIS, *start_params, *stamp, *base_params,
+         *(row[0] for row in no_holder)],
+    )
+    # Processing and use, to the holder.
+    yield (
+        f"{head}SELECT a.id, 'institution', a.holder_id, '', 'process_use', %s, %s, %s, "
+        f"{start_sql}, NULL, 'active', %s, %s, %s {base_from} {base_where} "
+        f"AND {draw('use')} < %s",
+        [demo.USE_BASIS, demo.USE_PURPOSE, demo.USE_SCOPE, *start_params, *stamp,
+         *base_params, demo.USE_SHARE],
+    )
+    # The patients' personal rights over hospitals' personal data.
+    rights = " UNION ALL ".join("SELECT %s AS r" for _right in demo.SUBJECT_RIGHTS)
+    types = ", ".join("%s" for _type in demo.HOSPITAL_TYPES)
+    yield (
+        f"{head}SELECT a.id, 'data_subjects', NULL, %s, s.r, %s, '', '', {start_sql}, NULL, "
+        f"'active', %s, %s, %s {base_from} CROSS JOIN ({rights}) s {base_where} "
+        f"AND a.contains_personal_info AND h.type IN ({types}) AND {draw('subjects')} < %s",
+        [demo.SUBJECT_GROUP, demo.SUBJECT_BASIS, *start_params, *stamp,
+         *demo.SUBJECT_RIGHTS, *base_params, *hospital_types, demo.SUBJECT_SHARE],
+    )
+    # Surveillance by the provincial CDC: a purpose, an end date, nothing more than use.
+    types = ", ".join("%s" for _type in demo.MEDICAL_TYPES)
+    terms = [today + timedelta(days=days) for days in demo.CDC_TERMS_DAYS]
+    yield (
+        f"{head}SELECT a.id, 'institution', c.id, '', 'process_use', %s, %s, %s, {start_sql}, "
+        f"CASE {draw('term')} %% 3 WHEN 0 THEN %s WHEN 1 THEN %s ELSE %s END, 'active', "
+        f"%s, %s, %s {base_from} JOIN {_quote(Institution._meta.db_table)} c "
+        f"ON c.region_id = a.region_province_id AND c.type = %s AND c.credit_code LIKE %s "
+        f"{base_where} AND h.type IN ({types}) AND a.grade <= 4 AND {draw('cdc')} < %s",
+        [demo.CDC_BASIS, demo.CDC_PURPOSE, demo.CDC_SCOPE, *start_params, *terms, *stamp,
+         InstitutionType.CDC.value, base_params[1], *base_params, *medical_types,
+         demo.CDC_SHARE],
+    )
+    # Product operation of enterprises' data of grade 4 or lower.
+    yield (
+        f"{head}SELECT a.id, 'institution', a.holder_id, '', 'product_operate', %s, %s, '', "
+        f"{start_sql}, NULL, 'active', %s, %s, %s {base_from} {base_where} "
+        f"AND h.type = %s AND a.grade <= 4 AND {draw('product')} < %s",
+        [demo.PRODUCT_BASIS, demo.PRODUCT_PURPOSE, *start_params, *stamp, *base_params,
+         InstitutionType.ENTERPRISE.value, demo.PRODUCT_SHARE],
+    )
+
+
+def _local_date_sql(column: str) -> tuple[str, list]:
+    """SQL for the local calendar date of a timestamp column, and its parameters."""
+    if connection.vendor == "postgresql":
+        return f"CAST(({column} AT TIME ZONE %s) AS DATE)", [settings.TIME_ZONE]
+    # SQLite keeps UTC text; the zone's offset now (the commission's zones keep no DST).
+    offset = timezone.localtime().utcoffset() or timedelta()
+    return f"DATE({column}, %s)", [f"{int(offset.total_seconds() // 60):+d} minutes"]
