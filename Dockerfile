@@ -8,14 +8,17 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 
-COPY pyproject.toml README.md ./
-COPY config ./config
-COPY accounts ./accounts
-COPY catalog ./catalog
-COPY registry ./registry
-RUN pip install --no-cache-dir .
+# The dependencies, from pyproject.toml alone: this layer is rebuilt only when they change.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && pip install --no-cache-dir -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
 
+# The application is run from /app, not installed: every process — gunicorn, `celery -A
+# config worker` and `beat` (which put the working directory on the path only while they
+# import `config`), manage.py — imports all its packages, templates and data from here.
 COPY . .
+ENV PYTHONPATH=/app
 RUN HDC_SECRET_KEY=build-only python manage.py collectstatic --noinput -v0
 
 RUN useradd --system --home /app catalog && mkdir -p /app/var && chown -R catalog /app/var

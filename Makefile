@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 DEMO_ASSETS ?= 5000
+BEAT_LOG ?= var/beat.log
 
 # The embedded default: SQLite under var/, jobs run in-process, development settings.
 RUN_ENV  := HDC_DEBUG=1
@@ -28,10 +29,16 @@ run: install
 	@mkdir -p var
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput -v0
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo --assets $(DEMO_ASSETS) --if-empty
+	$(RUN_ENV) $(BIN)/python manage.py ensure_schedules
 	@echo ""
 	@echo "  The catalog is at  http://127.0.0.1:$(PORT)/   (administration: /admin/)"
+	@echo "  Scheduled runs: celery beat in the background, log in $(BEAT_LOG)"
 	@echo ""
-	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@# Beat starts the scheduled runs; with no Redis they are worked inside the beat process
+	@# itself. It runs as long as the server does, and is stopped with it.
+	@$(RUN_ENV) $(BIN)/celery -A config beat --loglevel INFO >>$(BEAT_LOG) 2>&1 & \
+	  beat=$$!; trap 'kill $$beat 2>/dev/null; wait $$beat 2>/dev/null' EXIT INT TERM; \
+	  $(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 services:
 	@bash .ci/services
@@ -49,4 +56,4 @@ messages: install
 	$(RUN_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:
-	rm -rf var/catalog.sqlite3 .pytest_cache
+	rm -rf var/catalog.sqlite3 var/catalog.sqlite3-wal var/catalog.sqlite3-shm var/beat.log .pytest_cache

@@ -16,6 +16,8 @@ def navigation(request) -> dict:
             "members": not reach(user, Action.MANAGE_MEMBERS).empty,
             "audit": not reach(user, Action.AUDIT).empty,
             "registry": not (reach(user, Action.APPLY).empty and reach(user, Action.REVIEW).empty),
+            # Starts runs and keeps their schedules somewhere (a steward of a commission).
+            "checks": not reach(user, Action.RUN_CHECKS).empty,
             "unread": Notification.objects.filter(user=user, read_at__isnull=True).count(),
         }
 
