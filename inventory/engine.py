@@ -112,8 +112,7 @@ def work_chunk(chunk_id: int) -> bool:
                 revoke_expired_grants(assets, run, now)
         chunk.counts = _chunk_counts(run, chunk)
         chunk.state, chunk.finished_at = ChunkState.DONE, now
-        chunk.attempts += 1
-        chunk.save(update_fields=["counts", "state", "finished_at", "attempts"])
+        chunk.save(update_fields=["counts", "state", "finished_at"])
         Run.objects.filter(pk=run.pk).update(
             chunks_done=F("chunks_done") + 1, assets_done=F("assets_done") + chunk.assets
         )
@@ -132,10 +131,18 @@ def fail_chunk(chunk_id: int, error: str) -> None:
         Run.objects.filter(pk=chunk.run_id).update(chunks_failed=F("chunks_failed") + 1)
 
 
-def note_attempt(chunk_id: int, error: str) -> None:
-    RunChunk.objects.filter(pk=chunk_id, state=ChunkState.PENDING).update(
-        attempts=F("attempts") + 1, error=error[:2000]
-    )
+def start_attempt(chunk_id: int) -> int | None:
+    """Count a delivery of a pending chunk before working it (committed at once, so that a
+    chunk whose worker dies every time is still counted); None when it is not pending."""
+    if not RunChunk.objects.filter(pk=chunk_id, state=ChunkState.PENDING).update(
+        attempts=F("attempts") + 1
+    ):
+        return None
+    return RunChunk.objects.filter(pk=chunk_id).values_list("attempts", flat=True).first()
+
+
+def note_error(chunk_id: int, error: str) -> None:
+    RunChunk.objects.filter(pk=chunk_id, state=ChunkState.PENDING).update(error=error[:2000])
 
 
 def _upsert(rule: Rule, ctx: Context, run: Run, now: datetime) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import (
     Case,
@@ -24,6 +24,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Concat, Substr
+from django.utils import timezone
 
 from access.models import AssetGroupGrant, AssetUserGrant
 from accounts.choices import Role
@@ -210,6 +211,11 @@ def sharing_above_grade(ctx: Context) -> QuerySet:
 
 # --- Rights review --------------------------------------------------------------------------
 
+def _today(ctx: Context) -> date:
+    """The run's day where the commission is (dates of rights are local dates)."""
+    return timezone.localdate(ctx.at)
+
+
 def _allocations(ctx: Context) -> QuerySet:
     return RightsAllocation.objects.filter(
         asset__in=ctx.assets.values("id"), status=AllocationStatus.ACTIVE
@@ -231,13 +237,13 @@ def _public_health_party(allocations: QuerySet) -> QuerySet:
 
 
 def allocation_expired(ctx: Context) -> QuerySet:
-    return _allocation_rows(_allocations(ctx).filter(valid_until__lt=ctx.at.date()))
+    return _allocation_rows(_allocations(ctx).filter(valid_until__lt=_today(ctx)))
 
 
 def allocation_expiring(ctx: Context) -> QuerySet:
     return _allocation_rows(_allocations(ctx).filter(
-        valid_until__gte=ctx.at.date(),
-        valid_until__lte=(ctx.at + timedelta(days=EXPIRING_WITHIN_DAYS)).date(),
+        valid_until__gte=_today(ctx),
+        valid_until__lte=_today(ctx) + timedelta(days=EXPIRING_WITHIN_DAYS),
     ))
 
 
@@ -285,7 +291,7 @@ def subject_resource_right(ctx: Context) -> QuerySet:
 
 
 def no_holder(ctx: Context) -> QuerySet:
-    day = ctx.at.date()
+    day = _today(ctx)
     holding = RightsAllocation.objects.filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=day),
         asset=OuterRef("pk"), right=Right.HOLD, status=AllocationStatus.ACTIVE,

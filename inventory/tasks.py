@@ -38,13 +38,18 @@ def plan_run(run_id: int) -> int:
     max_retries=settings.INVENTORY_CHUNK_RETRIES,
 )
 def work_chunk(self, chunk_id: int) -> bool:
-    from .models import RunChunk
-
+    attempt = engine.start_attempt(chunk_id)
+    # Deliveries beyond the retries: the worker died on this chunk each time (out of memory,
+    # killed); give up on it rather than loop for ever.
+    if attempt is not None and attempt > self.max_retries + 2:
+        engine.fail_chunk(chunk_id, f"Gave up after {attempt - 1} deliveries: the worker "
+                                    "stopped each time before the chunk was done.")
+        return _finish_run_of(chunk_id)
     try:
-        worked = engine.work_chunk(chunk_id)
+        worked = engine.work_chunk(chunk_id) if attempt is not None else False
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
-        engine.note_attempt(chunk_id, error)
+        engine.note_error(chunk_id, error)
         if self.request.retries < self.max_retries:
             log.warning("Chunk %s failed (%s); retrying", chunk_id, error)
             if self.request.is_eager:  # the embedded default: try again here and now
@@ -53,10 +58,17 @@ def work_chunk(self, chunk_id: int) -> bool:
         log.error("Chunk %s failed for good: %s", chunk_id, error)
         engine.fail_chunk(chunk_id, error)
         worked = False
+    _finish_run_of(chunk_id)
+    return worked
+
+
+def _finish_run_of(chunk_id: int) -> bool:
+    from .models import RunChunk
+
     run_id = RunChunk.objects.filter(pk=chunk_id).values_list("run_id", flat=True).first()
     if run_id is not None:
         engine.finish(run_id)
-    return worked
+    return False
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

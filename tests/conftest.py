@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test import Client
+from pytest_django.plugin import blocking_manager_key
 
 from accounts.choices import Role
 
@@ -44,6 +45,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test (whose teardown empties every table), put back the rows
+    the migrations seed, for the tests that come after it."""
+    yield
+    marker = item.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction") and nextitem is not None:
+        from .helpers import reseed
+
+        with item.config.stash[blocking_manager_key].unblock():
+            reseed()
 
 
 @pytest.fixture

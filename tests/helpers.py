@@ -43,3 +43,24 @@ def formset_data(formset) -> dict:
     for form in formset.forms:
         data.update(form_data(form))
     return data
+
+
+def reseed() -> None:
+    """Put back the rows the migrations seed (regions, catalog classes): pytest-django
+    empties every table after a transactional test, seeded rows included."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from accounts.models import Region
+    from catalog.models import CatalogClass
+
+    editor = SimpleNamespace(connection=connection)
+    if not Region.objects.exists():
+        importlib.import_module("accounts.migrations.0002_seed_regions").seed_regions(
+            apps, editor)
+    if not CatalogClass.objects.exists():
+        importlib.import_module(
+            "catalog.migrations.0002_postgres_indexes_and_classes").seed_classes(apps, editor)

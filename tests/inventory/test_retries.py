@@ -60,3 +60,14 @@ def test_a_chunk_that_keeps_failing_fails_the_run(planned, monkeypatch, settings
     chunk = run.chunks.get(pk=second)
     assert chunk.state == ChunkState.FAILED and "closed the connection" in chunk.error
     assert "closed the connection" in run.error
+
+
+def test_a_chunk_whose_worker_keeps_dying_is_given_up(planned, settings, jobs_in_process):
+    run, (first, second) = planned
+    tasks.work_chunk.apply(args=(first,))
+    # Each delivery is counted before the work starts: these were begun and never finished.
+    run.chunks.filter(pk=second).update(attempts=settings.INVENTORY_CHUNK_RETRIES + 2)
+    tasks.work_chunk.apply(args=(second,))
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "deliveries" in run.chunks.get(pk=second).error
