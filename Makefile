@@ -13,7 +13,7 @@ TEST_ENV := HDC_DEBUG=1 HDC_SECRET_KEY=test-only HDC_ALLOWED_HOSTS=testserver,lo
             HDC_DATABASE_URL=$${HDC_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hdc} \
             HDC_REDIS_URL=$${HDC_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 
-.PHONY: run test install services lint messages clean
+.PHONY: run test install services lint smoke messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,19 @@ services:
 lint: install
 	$(BIN)/ruff check .
 
-test: install services lint
+# The embedded default end to end on a scratch SQLite file: migrate, demo data, and both
+# kinds of run worked in-process (the tests themselves run on PostgreSQL).
+SMOKE_ENV := HDC_DEBUG=1 HDC_DATABASE_URL=sqlite:///$(CURDIR)/var/smoke.sqlite3 \
+             HDC_EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend
+smoke: install
+	@mkdir -p var && rm -f var/smoke.sqlite3*
+	$(SMOKE_ENV) $(BIN)/python manage.py migrate --noinput -v0
+	$(SMOKE_ENV) $(BIN)/python manage.py seed_demo --assets 300 >/dev/null
+	$(SMOKE_ENV) $(BIN)/python manage.py run_check inventory --scope 330000
+	$(SMOKE_ENV) $(BIN)/python manage.py run_check rights_review --scope 330000
+	@rm -f var/smoke.sqlite3*
+
+test: install services lint smoke
 	$(TEST_ENV) $(BIN)/python manage.py check
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest

@@ -18,7 +18,15 @@ def navigation(request) -> dict:
             "registry": not (reach(user, Action.APPLY).empty and reach(user, Action.REVIEW).empty),
             # Starts runs and keeps their schedules somewhere (a steward of a commission).
             "checks": not reach(user, Action.RUN_CHECKS).empty,
+            # Reads runs (a jurisdiction) or only its institutions' findings.
+            "inventory": _inventory_page(reach(user, Action.VIEW_FINDINGS)),
             "unread": Notification.objects.filter(user=user, read_at__isnull=True).count(),
         }
 
     return {"nav": SimpleLazyObject(compute)}
+
+
+def _inventory_page(found) -> str:
+    if found.everything or found.jurisdictions:
+        return "inventory:run_list"
+    return "inventory:finding_list" if found.institution_ids else ""

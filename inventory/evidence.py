@@ -54,12 +54,16 @@ def describe(finding) -> str:
         from rights.choices import Right
 
         label = dict(Right.choices).get(right, right)
-        return _("Allocation #%(id)s: %(right)s, valid until %(until)s.") % {
-            "id": finding.subject.split(":")[1], "right": label,
-            "until": until if until and until != "-" else _("no end date")}
+        values = {"id": finding.subject.split(":")[1], "right": label, "until": until}
+        if not until or until == "-":
+            return _("Allocation #%(id)s: %(right)s, with no end date.") % values
+        return _("Allocation #%(id)s: %(right)s, valid until %(until)s.") % values
     if finding.subject.startswith(("usergrant:", "groupgrant:")):
         if rule == FindingRule.GRANT_REVOKED:
             return _("Permission of %(grantee)s ended and was revoked.") % {"grantee": evidence}
+        if not evidence:
+            return _("Permission #%(id)s, with no end date.") % {
+                "id": finding.subject.split(":")[1]}
         return _("Permission #%(id)s, valid until %(until)s.") % {
-            "id": finding.subject.split(":")[1], "until": evidence or _("no end date")}
+            "id": finding.subject.split(":")[1], "until": evidence}
     return evidence

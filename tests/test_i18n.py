@@ -112,7 +112,9 @@ def test_compiled_catalogue_matches_the_source(po):
         )
 
 
-TRANSLATE_TAG = re.compile(r"""\{% *(?:translate|trans) +(["'])(.+?)\1""")
+TRANSLATE_TAG = re.compile(
+    r"""\{% *(?:translate|trans) +(["'])(.+?)\1(?: +context +(["'])(.+?)\3)?"""
+)
 
 
 def test_every_template_string_is_translated():
@@ -120,8 +122,11 @@ def test_every_template_string_is_translated():
     untranslated = set()
     with translation.override("zh-hans"):
         for template in (ROOT / "templates").rglob("*.html"):
-            for _quote, text in TRANSLATE_TAG.findall(template.read_text(encoding="utf-8")):
-                if translation.gettext(text) == text:
+            for _q, text, _c, context in TRANSLATE_TAG.findall(
+                template.read_text(encoding="utf-8")
+            ):
+                read = translation.pgettext(context, text) if context else translation.gettext(text)
+                if read == text:
                     untranslated.add(f"{template.relative_to(ROOT)}: {text}")
     assert untranslated == set()
 

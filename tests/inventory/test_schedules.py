@@ -68,7 +68,7 @@ def timing(task: PeriodicTask) -> dict[str, str]:
 
 def test_a_steward_adds_changes_switches_and_removes_a_province_schedule(client, steward):
     client.force_login(steward)
-    assert f'href="{LIST}"' in client.get(reverse("catalog:asset_list")).content.decode()
+    assert f'href="{LIST}"' in client.get(reverse("inventory:run_list")).content.decode()
     form = client.get(NEW).context["form"]
     assert [code for code, _label in form.fields["scope"].choices] == ["330000"]
 
@@ -197,7 +197,8 @@ def test_without_run_checks_the_pages_are_forbidden(client, registrar, province_
     assert client.post(NEW, {"kind": RunKind.INVENTORY, "scope": "330000", **MONTHLY}
                        ).status_code == 403
     assert client.get(edit_url(province_schedule)).status_code == 403
-    assert f'href="{LIST}"' not in client.get(reverse("catalog:asset_list")).content.decode()
+    assert f'href="{reverse("inventory:run_list")}"' not in client.get(
+        reverse("catalog:asset_list")).content.decode()
     assert Schedule.objects.count() == 1
 
 
