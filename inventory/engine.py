@@ -101,7 +101,8 @@ def work_chunk(chunk_id: int) -> bool:
             return False
         now = db_now()
         assets = scoped_assets(run).filter(id__gte=chunk.first_id, id__lte=chunk.last_id)
-        ctx = Context(assets=assets, at=run.reference_time)
+        ctx = Context(assets=assets, at=run.reference_time, first_id=chunk.first_id,
+                      last_id=chunk.last_id)
         for rule in rules_of(run.kind):
             _upsert(rule, ctx, run, now)
         if run.kind == RunKind.INVENTORY:
@@ -109,7 +110,8 @@ def work_chunk(chunk_id: int) -> bool:
         else:
             with ledger_context(actor=run.started_by_id, reason=str(
                     FindingRule.GRANT_REVOKED.label)):
-                revoke_expired_grants(assets, run, now)
+                revoke_expired_grants(assets, run, now, first_id=chunk.first_id,
+                                      last_id=chunk.last_id)
         chunk.counts = _chunk_counts(run, chunk)
         chunk.state, chunk.finished_at = ChunkState.DONE, now
         chunk.save(update_fields=["counts", "state", "finished_at"])
@@ -148,6 +150,14 @@ def note_error(chunk_id: int, error: str) -> None:
 def _upsert(rule: Rule, ctx: Context, run: Run, now: datetime) -> None:
     rows_sql, rows_params = rule.rows(ctx).query.sql_with_params()
     finding, asset = Finding._meta.db_table, DataAsset._meta.db_table
+    if connection.vendor == "postgresql":
+        # One primary-key lookup per row found: a plain join, when the planner expects many
+        # rows, turns into a scan of the whole asset table in every chunk.
+        with_asset = f"""CROSS JOIN LATERAL (
+            SELECT x.id, x.holder_id, x.region_id, x.region_province_id, x.region_city_id
+            FROM {asset} x WHERE x.id = f.asset_id OFFSET 0) a"""  # noqa: S608
+    else:
+        with_asset = f"INNER JOIN {asset} a ON a.id = f.asset_id"
     sql = f"""
         INSERT INTO {finding} (
             rule, severity, asset_id, subject, evidence, institution_id, region_id,
@@ -156,7 +166,7 @@ def _upsert(rule: Rule, ctx: Context, run: Run, now: datetime) -> None:
         SELECT %s, %s, a.id, f.subject, COALESCE(SUBSTR(f.evidence, 1, 500), ''), a.holder_id,
             a.region_id,
             a.region_province_id, a.region_city_id, 'open', %s, %s, %s, %s, '', ''
-        FROM ({rows_sql}) f INNER JOIN {asset} a ON a.id = f.asset_id
+        FROM ({rows_sql}) f {with_asset}
         WHERE 1 = 1
         ON CONFLICT (asset_id, rule, subject) WHERE status IN {CURRENT_SQL}
         DO UPDATE SET last_run_id = EXCLUDED.last_run_id,

@@ -17,7 +17,8 @@ from catalog.history import current
 from .choices import FindingRule, FindingStatus, Severity
 
 
-def revoke_expired_grants(assets: QuerySet, run, now: datetime) -> int:
+def revoke_expired_grants(assets: QuerySet, run, now: datetime, *, first_id: int = 0,
+                          last_id: int = 2**63 - 1) -> int:
     """Delete the expired grants on ``assets``; return how many went."""
     from .models import Finding
 
@@ -29,7 +30,9 @@ def revoke_expired_grants(assets: QuerySet, run, now: datetime) -> int:
             "username", flat=True).first() or ""
     for model, prefix in ((AssetUserGrant, "usergrant:"), (AssetGroupGrant, "groupgrant:")):
         expired = list(
-            model.objects.filter(content_object__in=assets.values("id"), expires_at__lte=now)
+            model.objects.filter(content_object__in=assets.values("id"), expires_at__lte=now,
+                                 content_object_id__gte=first_id,
+                                 content_object_id__lte=last_id)
             .select_related(
                 "permission", "content_object__holder__region",
                 "user" if model is AssetUserGrant else "group",

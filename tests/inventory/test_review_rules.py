@@ -191,3 +191,13 @@ def test_an_inventory_does_not_resolve_review_findings(hospital):
     run_now(RunKind.RIGHTS_REVIEW)
     run_now(RunKind.INVENTORY)
     assert found(FindingRule.NO_HOLDER) == {(bare.pk, "")}
+
+
+def test_expired_permissions_on_a_draft_are_revoked_too(hospital):
+    draft = DataAssetFactory(holder=hospital, status="draft")
+    view = Permission.objects.get(codename="view_dataasset")
+    AssetUserGrant.objects.create(user=UserFactory(), permission=view, content_object=draft,
+                                  reason="试用", expires_at=timezone.now() - timedelta(days=1))
+    run_now(RunKind.RIGHTS_REVIEW)
+    assert not AssetUserGrant.objects.exists()
+    assert found(FindingRule.NO_HOLDER) == set()  # a draft needs no holding right yet
