@@ -8,13 +8,17 @@ from django.utils.translation import gettext_lazy as _
 from .choices import FindingRule, FindingStatus, RunKind, Severity
 
 
+NATIONWIDE = "all"
+
+
 class StartRunForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=RunKind.choices)
     scope = forms.ChoiceField(label=_("Jurisdiction"))
 
     def __init__(self, *args, scopes=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.scopes = {(region.code if region else ""): region for region in scopes}
+        # The whole country needs a value of its own: an empty one reads as "not chosen".
+        self.scopes = {(region.code if region else NATIONWIDE): region for region in scopes}
         self.fields["scope"].choices = [
             (code, region.full_name if region else _("Nationwide"))
             for code, region in self.scopes.items()

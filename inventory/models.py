@@ -238,6 +238,10 @@ class Finding(models.Model):
         ]
         indexes = [
             models.Index(fields=["last_run", "rule"], name="inventory_finding_last_run_idx"),
+            # The findings list filtered by one rule, newest first (a rare rule would
+            # otherwise walk the whole list).
+            models.Index(fields=["rule", "-id"], condition=Q(status__in=CURRENT_STATUSES),
+                         name="inventory_finding_rule_idx"),
             models.Index(fields=["first_run", "institution"], name="inventory_finding_first_idx"),
             models.Index(fields=["institution", "status"], name="inventory_finding_inst_idx"),
             models.Index(fields=["region_province", "status"], name="inventory_finding_prov_idx"),

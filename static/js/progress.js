@@ -10,7 +10,9 @@
     bar.textContent = data.percent + "%";
     box.querySelectorAll("[data-field]").forEach(function (node) {
       var value = data[node.dataset.field];
-      if (value !== undefined) { node.textContent = value; }
+      if (value === undefined) { return; }
+      node.textContent = typeof value === "number" && node.dataset.field !== "percent"
+        ? value.toLocaleString(document.documentElement.lang || undefined) : value;
     });
   }
   function poll() {

@@ -185,3 +185,15 @@ def test_new_findings_are_notified_to_the_owners_once(registrar, hospital,
     with django_capture_on_commit_callbacks(execute=True):
         run_now(RunKind.INVENTORY)  # nothing new: nothing more to say
     assert notes.count() == 1
+
+
+def test_a_national_steward_starts_a_nationwide_run(client, django_capture_on_commit_callbacks):
+    national = InstitutionFactory(commission=True, region=None)
+    user = MembershipFactory(institution=national, role=Role.STEWARD).user
+    client.force_login(user)
+    scope = client.get(reverse("inventory:run_list")).context["form"].fields["scope"]
+    assert scope.choices[0][0] == "all"  # a value of its own: an empty one is "not chosen"
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("inventory:run_start"), {"kind": RunKind.INVENTORY, "scope": "all"})
+    run = Run.objects.get()
+    assert run.scope is None and run.started_by == user
