@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import FindingRule, FindingStatus, RunKind, Severity
 
-
 NATIONWIDE = "all"
 
 
