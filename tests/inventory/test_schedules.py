@@ -333,3 +333,10 @@ def test_next_run_is_in_the_commission_time_zone():
                               day_of_week="*", timezone=shanghai)
     now = datetime(2026, 1, 15, 12, 0, tzinfo=shanghai)
     assert schedules.next_run_at(crontab, now) == datetime(2026, 2, 1, 2, 0, tzinfo=shanghai)
+
+
+def test_a_schedule_removed_by_any_path_takes_its_beat_task(province_schedule):
+    task_id = province_schedule.periodic_task_id
+    assert PeriodicTask.objects.filter(pk=task_id).exists()
+    Schedule.objects.filter(pk=province_schedule.pk).delete()  # as the admin or a shell would
+    assert not PeriodicTask.objects.filter(pk=task_id).exists()
