@@ -20,6 +20,7 @@ def navigation(request) -> dict:
             "checks": not reach(user, Action.RUN_CHECKS).empty,
             # Reads runs (a jurisdiction) or only its institutions' findings.
             "inventory": _inventory_page(reach(user, Action.VIEW_FINDINGS)),
+            "reports": not reach(user, Action.REPORT).empty,
             "unread": Notification.objects.filter(user=user, read_at__isnull=True).count(),
         }
 

@@ -28,6 +28,7 @@ class Action(StrEnum):
     VIEW_FINDINGS = "view_findings"  # read inventory and rights-review runs and findings
     ANSWER = "answer"  # answer findings about an institution's assets
     RUN_CHECKS = "run_checks"  # start runs, close findings, keep the schedules
+    REPORT = "report"  # read the inventory reports (totals and breakdowns) of a jurisdiction
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ ACTION_ROLES: dict[Action, ActionRoles] = {
     ),
     Action.RUN_CHECKS: ActionRoles(
         institution=frozenset(), jurisdiction=frozenset({Role.STEWARD}),
+    ),
+    # Reports count a whole jurisdiction: an institution reads its own assets in the catalog.
+    Action.REPORT: ActionRoles(
+        institution=frozenset(),
+        jurisdiction=frozenset({Role.STEWARD, Role.COMMISSION_STAFF, Role.AUDITOR}),
     ),
 }
 

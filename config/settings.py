@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "inbox",
     "rights",
     "inventory",
+    "reports",
     "django_celery_beat",
 ]
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("registry/", include("registry.urls")),
     path("inbox/", include("inbox.urls")),
     path("inventory/", include("inventory.urls")),
+    path("reports/", include("reports.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
