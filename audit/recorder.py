@@ -98,21 +98,27 @@ def snapshot(obj) -> dict | None:
     return spec.snapshot(obj) if spec else None
 
 
-def record(
+def actor_name(using: str = "default") -> str:
+    """The username of the acting user of the current context ("" for none)."""
+    actor_id = history.current().actor_id
+    if actor_id is None:
+        return ""
+    return (
+        get_user_model()._base_manager.using(using).filter(pk=actor_id)
+        .values_list("username", flat=True).first() or ""
+    )
+
+
+def event(
     action: AuditAction, target, *, before: dict | None, after: dict | None,
-    institution=None, using: str = "default",
+    institution=None, actor: str = "", using: str = "default",
 ) -> AuditEvent:
+    """An unsaved audit event of the current context (``actor``: its username)."""
     context = history.current()
-    actor_name = ""
-    if context.actor_id is not None:
-        actor_name = (
-            get_user_model()._base_manager.using(using).filter(pk=context.actor_id)
-            .values_list("username", flat=True).first() or ""
-        )
     region = getattr(institution, "region", None)
-    return AuditEvent.objects.using(using).create(
+    return AuditEvent(
         actor_id=context.actor_id,
-        actor_name=actor_name,
+        actor_name=actor,
         action=action,
         target_type=ContentType.objects.db_manager(using).get_for_model(target),
         target_id=str(target.pk),
@@ -126,6 +132,16 @@ def record(
         reason=context.reason,
         request_id=context.request_id,
     )
+
+
+def record(
+    action: AuditAction, target, *, before: dict | None, after: dict | None,
+    institution=None, using: str = "default",
+) -> AuditEvent:
+    recorded = event(action, target, before=before, after=after, institution=institution,
+                     actor=actor_name(using), using=using)
+    recorded.save(using=using)
+    return recorded
 
 
 def record_created(obj, using: str = "default") -> None:

@@ -37,9 +37,9 @@ RUN_SCOPE_FIELDS = {
 }
 
 
-class RunQuerySet(models.QuerySet):
-    def restrict(self, user, action: Action = Action.VIEW_FINDINGS) -> RunQuerySet:
-        """Runs whose whole scope lies inside the user's jurisdiction."""
+class ScopedQuerySet(models.QuerySet):
+    def restrict(self, user, action: Action = Action.VIEW_FINDINGS) -> ScopedQuerySet:
+        """Rows whose whole scope lies inside the user's jurisdiction."""
         found = reach(user, action)
         # A run spans institutions: only a jurisdiction (never one institution) reaches it.
         found = Reach(found.everything, frozenset(), found.jurisdictions)
@@ -48,13 +48,17 @@ class RunQuerySet(models.QuerySet):
         condition = reach_q(found, region_fields=RUN_SCOPE_FIELDS)
         return self if condition is None else self.filter(condition)
 
+
+
+class RunQuerySet(ScopedQuerySet):
     def active(self) -> RunQuerySet:
         return self.filter(status__in=ACTIVE_RUN_STATUSES)
 
 
-class Run(models.Model):
-    kind = models.CharField(_("kind"), max_length=20, choices=RunKind.choices)
-    # The jurisdiction covered; empty means the whole country.
+class JurisdictionScoped(models.Model):
+    """A jurisdiction (empty: the whole country), with its province and city copied so
+    that the scoping rule reads it like an asset's region."""
+
     scope = models.ForeignKey(
         Region, models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("jurisdiction"),
@@ -67,6 +71,22 @@ class Run(models.Model):
         Region, models.PROTECT, null=True, blank=True, related_name="+", editable=False,
         db_index=False,
     )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        self.scope_province_id = self.scope.province_id if self.scope_id else None
+        self.scope_city_id = self.scope.city_id if self.scope_id else None
+        super().save(*args, **kwargs)
+
+    @property
+    def scope_name(self) -> str:
+        return self.scope.name if self.scope_id else str(_("Nationwide"))
+
+
+class Run(JurisdictionScoped):
+    kind = models.CharField(_("kind"), max_length=20, choices=RunKind.choices)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("started by"),
@@ -117,17 +137,8 @@ class Run(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.scope_name} · {self.created_at:%Y-%m-%d %H:%M}"
 
-    def save(self, *args, **kwargs) -> None:
-        self.scope_province_id = self.scope.province_id if self.scope_id else None
-        self.scope_city_id = self.scope.city_id if self.scope_id else None
-        super().save(*args, **kwargs)
-
     def get_absolute_url(self) -> str:
         return reverse("inventory:run_detail", args=[self.pk])
-
-    @property
-    def scope_name(self) -> str:
-        return self.scope.name if self.scope_id else str(_("Nationwide"))
 
     @property
     def is_active(self) -> bool:
@@ -270,22 +281,10 @@ class VolumeSnapshot(models.Model):
         return f"{self.asset_id}: {self.record_count} / {self.storage_bytes}"
 
 
-class Schedule(models.Model):
+class Schedule(JurisdictionScoped):
     """A recurring run for a jurisdiction, kept in step with a django-celery-beat task."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=RunKind.choices)
-    scope = models.ForeignKey(
-        Region, models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("jurisdiction"),
-    )
-    scope_province = models.ForeignKey(
-        Region, models.PROTECT, null=True, blank=True, related_name="+", editable=False,
-        db_index=False,
-    )
-    scope_city = models.ForeignKey(
-        Region, models.PROTECT, null=True, blank=True, related_name="+", editable=False,
-        db_index=False,
-    )
     periodic_task = models.OneToOneField(
         "django_celery_beat.PeriodicTask", models.SET_NULL, null=True, blank=True,
         related_name="+", editable=False,
@@ -296,7 +295,7 @@ class Schedule(models.Model):
         editable=False,
     )
 
-    objects = RunQuerySet.as_manager()
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("schedule")
@@ -315,11 +314,3 @@ class Schedule(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.scope_name}"
 
-    def save(self, *args, **kwargs) -> None:
-        self.scope_province_id = self.scope.province_id if self.scope_id else None
-        self.scope_city_id = self.scope.city_id if self.scope_id else None
-        super().save(*args, **kwargs)
-
-    @property
-    def scope_name(self) -> str:
-        return self.scope.name if self.scope_id else str(_("Nationwide"))

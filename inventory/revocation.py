@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
 from access.models import AssetGroupGrant, AssetUserGrant
+from audit import recorder
 from audit.models import AuditAction, AuditEvent
-from audit.recorder import audited_models
-from catalog.history import current
 
 from .choices import FindingRule, FindingStatus, Severity
 
@@ -23,11 +20,7 @@ def revoke_expired_grants(assets: QuerySet, run, now: datetime, *, first_id: int
     from .models import Finding
 
     revoked = 0
-    context = current()
-    actor_name = ""
-    if context.actor_id is not None:
-        actor_name = get_user_model().objects.filter(pk=context.actor_id).values_list(
-            "username", flat=True).first() or ""
+    actor = recorder.actor_name()
     for model, prefix in ((AssetUserGrant, "usergrant:"), (AssetGroupGrant, "groupgrant:")):
         expired = list(
             model.objects.filter(content_object__in=assets.values("id"), expires_at__lte=now,
@@ -40,25 +33,17 @@ def revoke_expired_grants(assets: QuerySet, run, now: datetime, *, first_id: int
         )
         if not expired:
             continue
-        spec = audited_models()[model]
-        target_type = ContentType.objects.get_for_model(model)
+        snapshot = recorder.audited_models()[model].snapshot
         events, findings = [], []
         for grant in expired:
-            holder = grant.content_object.holder
-            region = holder.region
-            events.append(AuditEvent(
-                actor_id=context.actor_id, actor_name=actor_name, action=AuditAction.GRANT_REVOKED,
-                target_type=target_type, target_id=str(grant.pk), target_repr=str(grant)[:300],
-                institution=holder, region=region,
-                region_province_id=region.province_id if region else None,
-                region_city_id=region.city_id if region else None,
-                before=spec.snapshot(grant), after=None, reason=context.reason,
-                request_id=context.request_id,
+            asset, before = grant.content_object, snapshot(grant)
+            events.append(recorder.event(
+                AuditAction.GRANT_REVOKED, grant, before=before, after=None,
+                institution=asset.holder, actor=actor,
             ))
-            asset = grant.content_object
             findings.append(Finding(
                 rule=FindingRule.GRANT_REVOKED, severity=Severity.INFO, asset=asset,
-                subject=f"{prefix}{grant.pk}", evidence=spec.snapshot(grant)["grantee"][:500],
+                subject=f"{prefix}{grant.pk}", evidence=before["grantee"][:500],
                 institution_id=asset.holder_id, region_id=asset.region_id,
                 region_province_id=asset.region_province_id,
                 region_city_id=asset.region_city_id, status=FindingStatus.RESOLVED,

@@ -160,36 +160,35 @@ def finding_detail(request: HttpRequest, pk: int, *, answer_form=None, close_for
     }, status=400 if (answer_form or close_form) else 200)
 
 
-@login_required
-@require_POST
-def finding_answer(request: HttpRequest, pk: int) -> HttpResponse:
+def _act_on_finding(request: HttpRequest, pk: int, form_class, field: str, act, done: str,
+                    form_name: str) -> HttpResponse:
+    """Validate the form, call the service; on success say so and go back to the finding,
+    otherwise show the finding again with the form's errors (and nothing written)."""
     finding = _finding(request, pk)
-    form = AnswerForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.answer(finding, form.cleaned_data["answer"], user=request.user)
+            act(finding, form.cleaned_data[field], user=request.user)
         except ValidationError as error:
             add_validation_error(form, error)
         else:
-            messages.success(request, _("Your answer is recorded; a steward will review it."))
+            messages.success(request, done)
             return redirect(finding)
-    return finding_detail(request, pk, answer_form=form)
+    return finding_detail(request, pk, **{form_name: form})
+
+
+@login_required
+@require_POST
+def finding_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act_on_finding(request, pk, AnswerForm, "answer", services.answer,
+                           _("Your answer is recorded; a steward will review it."), "answer_form")
 
 
 @login_required
 @require_POST
 def finding_close(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = _finding(request, pk)
-    form = CloseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.close(finding, form.cleaned_data["note"], user=request.user)
-        except ValidationError as error:
-            add_validation_error(form, error)
-        else:
-            messages.success(request, _("The finding is closed."))
-            return redirect(finding)
-    return finding_detail(request, pk, close_form=form)
+    return _act_on_finding(request, pk, CloseForm, "note", services.close,
+                           _("The finding is closed."), "close_form")
 
 
 @login_required

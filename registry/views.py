@@ -56,7 +56,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
         from inventory.models import Finding
 
         open_findings = dict(
-            Finding.objects.current().filter(institution__in=institutions).order_by()
+            Finding.objects.restrict(user, Action.ANSWER).current()
+            .filter(institution__in=institutions).order_by()
             .values_list("institution").annotate(n=Count("pk")).values_list("institution", "n"))
         context.update(
             institutions=[(institution, counts.get(institution.pk, 0),
