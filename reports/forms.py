@@ -42,3 +42,14 @@ class ReportFilterForm(forms.Form):
         self.is_valid()
         cleaned = getattr(self, "cleaned_data", {})
         return {name: cleaned[name] for name in FILTER_NAMES if cleaned.get(name) not in (None, "")}
+
+    def filter_labels(self, filters: dict) -> list[tuple[str, str]]:
+        """The chosen filters other than the region as (label, value label), for readers."""
+        labels = []
+        for name in FILTER_NAMES:
+            if name == "region" or name not in filters:
+                continue
+            field = self.fields[name]
+            options = {str(value): label for value, label in field.choices}
+            labels.append((str(field.label), str(options.get(str(filters[name]), filters[name]))))
+        return labels

@@ -14,6 +14,7 @@ from accounts.scoping import Action, reach
 
 from .figures import build_report, region_in_reach
 from .forms import FILTER_NAMES, ReportFilterForm
+from .snapshot import take_snapshot
 
 
 @login_required
@@ -35,6 +36,10 @@ def report(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/report.html", {
         "form": form,
         "report": figures,
+        # The figures as data, for the charts (json_script).
+        "snapshot": take_snapshot(
+            figures, scope=filters.get("region"), filter_labels=form.filter_labels(filters)
+        ),
         "filters": filters,
         "crumbs": _crumbs(request.user, figures.region),
         # The query string of the filters other than the region (for the drill-down links).
