@@ -1,3 +1,9 @@
+# The browser libraries (Chart.js), from the npm registry as package-lock.json pins them.
+FROM node:20-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --omit=dev
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -18,6 +24,8 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 # config worker` and `beat` (which put the working directory on the path only while they
 # import `config`), manage.py — imports all its packages, templates and data from here.
 COPY . .
+# Only the built files of the browser libraries, where STATICFILES_DIRS looks for them.
+COPY --from=assets /build/node_modules/chart.js/dist /app/node_modules/chart.js/dist
 ENV PYTHONPATH=/app
 RUN HDC_SECRET_KEY=build-only python manage.py collectstatic --noinput -v0
 

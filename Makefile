@@ -23,7 +23,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# The browser libraries (Chart.js), from the npm registry as package-lock.json pins them;
+# served from node_modules/<package>/dist through STATICFILES_DIRS. Reinstalled when the
+# lockfile changes.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make install: npm not found. Install Node.js 20 or later with npm (Debian: apt-get install nodejs npm) and run it again." >&2; exit 1; }
+	npm ci --no-audit --no-fund --omit=dev
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
 
 run: install
 	@mkdir -p var

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -154,7 +155,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # Chart.js as npm installed it (make install; the Dockerfile copies the same folder).
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -164,6 +169,12 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = BASE_DIR / "var" / "media"
+# The report archive's files: never served as media, only through the download view that
+# checks who asks. In production a volume shared by the web and worker containers.
+STORAGES["reports"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": setting("REPORT_DIR", default=str(BASE_DIR / "var" / "reports"))},
+}
 
 REDIS_URL = setting("REDIS_URL", default="")
 CACHES = {
@@ -198,6 +209,12 @@ CELERY_TASK_DEFAULT_QUEUE = setting("CELERY_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "resume-stalled-runs": {"task": "inventory.tasks.resume_stalled_runs", "schedule": 600.0},
+    # The monthly report of every commission, for the month just ended.
+    "monthly-reports": {
+        "task": "reports.tasks.make_monthly_reports",
+        "schedule": crontab(minute=0, hour=3, day_of_month=1),
+    },
+    "tidy-report-archive": {"task": "reports.tasks.tidy_archive", "schedule": 3600.0},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -206,6 +223,14 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 INVENTORY_CHUNK_SIZE = setting("INVENTORY_CHUNK_SIZE", cast=int, default=50_000)
 INVENTORY_CHUNK_SOFT_TIME_LIMIT = setting("INVENTORY_CHUNK_SECONDS", cast=int, default=10 * 60)
 INVENTORY_CHUNK_RETRIES = setting("INVENTORY_CHUNK_RETRIES", cast=int, default=3)
+
+# The report archive: how long requested exports and monthly reports are kept, and how long
+# producing one file may take.
+REPORT_ARCHIVE_DAYS = setting("REPORT_ARCHIVE_DAYS", cast=int, default=30)
+REPORT_MONTHLY_ARCHIVE_DAYS = setting("REPORT_MONTHLY_ARCHIVE_DAYS", cast=int, default=3 * 365)
+REPORT_FILE_TIME_LIMIT = setting("REPORT_FILE_SECONDS", cast=int, default=30 * 60)
+# Report figures are counted once per scope, filter and change (reports.cache); 0: always.
+REPORT_CACHE_SECONDS = setting("REPORT_CACHE_SECONDS", cast=int, default=15 * 60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,11 +1,9 @@
 """The registration certificate (登记证书): one A4 page in PDF for an approved registration.
 
 Drawn with reportlab in a Chinese TrueType font that is embedded in the PDF (as a subset of
-the glyphs used), so that the certificate reads the same in any viewer. The font is not
-part of this repository: it comes from a Debian package (``fonts-wqy-microhei``, installed
-in the Docker image) or from the path in ``HDC_CJK_FONT``. reportlab embeds only TrueType
-outlines (``glyf``): a ``.ttf`` or ``.ttc``; the OpenType/CFF fonts of ``fonts-noto-cjk``
-cannot be used. Without a usable font the certificate is refused with
+the glyphs used), so that the certificate reads the same in any viewer. The font is looked
+up by :mod:`catalog.pdf_fonts` (a Debian package, or the path in ``HDC_CJK_FONT``; TrueType
+only). Without a usable font the certificate is refused with
 :class:`CertificateUnavailable`, whose message says what to install.
 
 The labels follow the active language (or ``language``): 简体中文 by default, English on
@@ -14,12 +12,8 @@ request; ledger values are shown as entered.
 
 from __future__ import annotations
 
-import functools
 import io
-import logging
 import re
-from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.utils import formats, timezone, translation
@@ -32,29 +26,16 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from accounts.choices import InstitutionType, Role
 from accounts.models import Institution, Membership
+from catalog import pdf_fonts
 from catalog.choices import AssetStatus
+from catalog.pdf_fonts import CJKFont, FontUnavailable
 
 from .choices import ApplicationKind, ApplicationState
-
-logger = logging.getLogger(__name__)
-
-# Where the Debian and Ubuntu packages (and Fedora's) put Chinese TrueType fonts, in the
-# order of preference. All are TrueType outlines; index 0 of each collection is the
-# simplified-Chinese face.
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",  # fonts-wqy-microhei
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",  # fonts-wqy-zenhei
-    "/usr/share/fonts/truetype/arphic/uming.ttc",  # fonts-arphic-uming
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",  # fonts-droid-fallback
-    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",  # Fedora: wqy-microhei-fonts
-    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",  # Fedora: wqy-zenhei-fonts
-)
 
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#52606d")
@@ -69,50 +50,28 @@ SCALES = (1.0, 0.85, 0.72)  # of the text and spaces, tried in turn until all fi
 CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
-class CertificateUnavailable(Exception):
+class CertificateUnavailable(FontUnavailable):
     """No certificate can be drawn here (no usable Chinese font); the message says why and
     what to install, for the user and the operator."""
 
 
-@dataclass(frozen=True)
-class _Font:
-    name: str
-    path: str
-
-
-def _font_paths() -> list[str]:
-    configured = getattr(settings, "CJK_FONT", "")
-    return [configured] if configured else list(FONT_CANDIDATES)
-
-
-def cjk_font() -> _Font:
+def cjk_font() -> CJKFont:
     """The registered Chinese font, or :class:`CertificateUnavailable`."""
-    paths = _font_paths()
-    found = next((path for path in paths if Path(path).is_file()), None)
-    if found is None:
-        logger.warning("No Chinese TrueType font for certificates; looked for %s", paths)
-        raise CertificateUnavailable(_(
-            "Certificates cannot be made on this server: no Chinese TrueType font was found. "
-            "Install the Debian package fonts-wqy-microhei, or set HDC_CJK_FONT to the path "
-            "of a TrueType font (.ttf or .ttc) with Chinese characters."
-        ))
-    return _register(found)
-
-
-@functools.cache
-def _register(path: str) -> _Font:
-    name = f"CertificateCJK-{len(pdfmetrics.getRegisteredFontNames())}"
     try:
-        pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
-    except (TTFError, OSError, ValueError) as error:
-        logger.warning("Font %s cannot be used for certificates: %s", path, error)
+        return pdf_fonts.cjk_font()
+    except FontUnavailable as unavailable:
+        if unavailable.path is None:
+            raise CertificateUnavailable(_(
+                "Certificates cannot be made on this server: no Chinese TrueType font was "
+                "found. Install the Debian package fonts-wqy-microhei, or set HDC_CJK_FONT to "
+                "the path of a TrueType font (.ttf or .ttc) with Chinese characters."
+            )) from None
         raise CertificateUnavailable(_(
             "Certificates cannot be made on this server: the font %(path)s cannot be "
             "embedded (a TrueType font, .ttf or .ttc, is needed; OpenType/CFF fonts such as "
             "Noto CJK are not supported). Install the Debian package fonts-wqy-microhei, or "
             "set HDC_CJK_FONT to another font."
-        ) % {"path": path}) from None
-    return _Font(name=name, path=path)
+        ) % {"path": unavailable.path}, path=unavailable.path) from None
 
 
 # --- What the certificate states ------------------------------------------------------------

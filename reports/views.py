@@ -12,7 +12,8 @@ from accounts.choices import RegionLevel
 from accounts.models import Region
 from accounts.scoping import Action, reach
 
-from .figures import build_report, region_in_reach
+from .cache import report_figures
+from .figures import region_in_reach
 from .forms import FILTER_NAMES, ReportFilterForm
 from .snapshot import take_snapshot
 
@@ -31,17 +32,18 @@ def report(request: HttpRequest) -> HttpResponse:
         if region is None or not region_in_reach(request.user, region):
             raise Http404
         filters["region"] = region
-    figures = build_report(request.user, filters)
+    figures = report_figures(request.user, filters)
     kept = {name: request.GET[name] for name in FILTER_NAMES if name in filters}
     return render(request, "reports/report.html", {
         "form": form,
         "report": figures,
         # The figures as data, for the charts (json_script).
         "snapshot": take_snapshot(
-            figures, scope=filters.get("region"), filter_labels=form.filter_labels(filters)
+            figures, scope=figures.region, filter_labels=form.filter_labels(filters)
         ),
         "filters": filters,
         "crumbs": _crumbs(request.user, figures.region),
+        "kept_filters": kept,  # repeated by the export form
         # The query string of the filters other than the region (for the drill-down links).
         "other_filters": urlencode({k: v for k, v in kept.items() if k != "region"}),
     })

@@ -34,6 +34,7 @@ def _test_settings(settings, _static_root):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.CATALOG_PAGE_SIZE = 25
     settings.CATALOG_FACET_CACHE_SECONDS = 0  # tests that need the cache turn it on
+    settings.REPORT_CACHE_SECONDS = 0
     return settings
 
 
