@@ -29,7 +29,8 @@ COPY --from=assets /build/node_modules/chart.js/dist /app/node_modules/chart.js/
 ENV PYTHONPATH=/app
 RUN HDC_SECRET_KEY=build-only python manage.py collectstatic --noinput -v0
 
-RUN useradd --system --home /app catalog && mkdir -p /app/var && chown -R catalog /app/var
+RUN useradd --system --home /app catalog \
+    && mkdir -p /app/var /srv/reports && chown -R catalog /app/var /srv/reports
 USER catalog
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -24,11 +25,10 @@ from openpyxl.utils import get_column_letter
 
 from registry.bulk import neutralise
 
-from . import tables
+from . import sheet_rows, tables
 from .choices import ExportFormat
 
-# Excel's limit is 1,048,576 rows a sheet: a longer list goes on to a second sheet.
-XLSX_ROWS_PER_SHEET = 1_048_575
+BOLD = Font(bold=True)
 NO_PROGRESS: Callable[[int], None] = lambda done: None  # noqa: E731
 
 
@@ -69,17 +69,37 @@ def write_csv(source: ExportSource, out: BinaryIO, progress=NO_PROGRESS) -> None
 
 
 def write_xlsx(source: ExportSource, out: BinaryIO, progress=NO_PROGRESS) -> None:
-    """Four sheets: summary, breakdowns, asset list, findings (write-only, streamed)."""
+    """Four sheets: summary, breakdowns, asset list, findings (write-only, streamed); a list
+    longer than a sheet holds goes on over several. On PostgreSQL the lists' rows are
+    written by the database (``reports.sheet_rows``)."""
+    if not tables.is_postgresql(source.assets):
+        book = _skeleton(source.snapshot)
+        asset_rows = _rows(source.assets, tables.ASSET_COLUMNS, progress)
+        written = _list_sheets(book, _("Data assets"), tables.ASSET_COLUMNS, asset_rows)
+        finding_rows = _rows(source.findings, tables.FINDING_COLUMNS,
+                             lambda done: progress(written + done))
+        _list_sheets(book, _("Findings"), tables.FINDING_COLUMNS, finding_rows)
+        book.save(out)
+        return
+    book = _skeleton(source.snapshot)
+    assets = sheet_rows.plan(source.assets, tables.ASSET_COLUMNS, source.assets.count(), 3)
+    findings = sheet_rows.plan(source.findings, tables.FINDING_COLUMNS,
+                               source.findings.count(), 3 + len(assets))
+    for title, columns, sheets in ((_("Data assets"), tables.ASSET_COLUMNS, assets),
+                                   (_("Findings"), tables.FINDING_COLUMNS, findings)):
+        for number, _sheet in enumerate(sheets, start=1):
+            _list_sheet(book, title if number == 1 else f"{title} ({number})", columns)
+    with tempfile.TemporaryFile() as skeleton:
+        book.save(skeleton)
+        skeleton.seek(0)
+        sheet_rows.splice(skeleton, out, assets + findings, progress)
+
+
+def _skeleton(snapshot: dict) -> Workbook:
     book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    _summary_sheet(book, source.snapshot, bold)
-    _breakdown_sheet(book, source.snapshot, bold)
-    asset_rows = _rows(source.assets, tables.ASSET_COLUMNS, progress)
-    written = _list_sheets(book, _("Data assets"), tables.ASSET_COLUMNS, asset_rows, bold)
-    finding_rows = _rows(source.findings, tables.FINDING_COLUMNS,
-                         lambda done: progress(written + done))
-    _list_sheets(book, _("Findings"), tables.FINDING_COLUMNS, finding_rows, bold)
-    book.save(out)
+    _summary_sheet(book, snapshot)
+    _breakdown_sheet(book, snapshot)
+    return book
 
 
 def _rows(queryset, columns, progress):
@@ -112,7 +132,7 @@ def _cell(sheet, value, font=None):
     return cell
 
 
-def _summary_sheet(book: Workbook, snapshot: dict, bold: Font) -> None:
+def _summary_sheet(book: Workbook, snapshot: dict) -> None:
     sheet = book.create_sheet(_("Summary"))
     sheet.column_dimensions["A"].width = 36
     sheet.column_dimensions["B"].width = 40
@@ -122,7 +142,7 @@ def _summary_sheet(book: Workbook, snapshot: dict, bold: Font) -> None:
     for label, value in snapshot.get("filters", []):
         sheet.append([_cell(sheet, label), _cell(sheet, value)])
     sheet.append([])
-    sheet.append([_cell(sheet, _("Key figures"), bold)])
+    sheet.append([_cell(sheet, _("Key figures"), BOLD)])
     for label, value in _key_figures(snapshot):
         sheet.append([label, value])
 
@@ -136,7 +156,7 @@ def _key_figures(snapshot: dict) -> list[tuple[str, int]]:
     ]
 
 
-def _breakdown_sheet(book: Workbook, snapshot: dict, bold: Font) -> None:
+def _breakdown_sheet(book: Workbook, snapshot: dict) -> None:
     sheet = book.create_sheet(_("Breakdowns"))
     sheet.column_dimensions["A"].width = 40
     for letter in "BCDE":
@@ -144,24 +164,24 @@ def _breakdown_sheet(book: Workbook, snapshot: dict, bold: Font) -> None:
     total = snapshot["total"] or 1
     share = _("Share")
     for breakdown in snapshot["breakdowns"]:
-        sheet.append([_cell(sheet, breakdown["label"], bold), _cell(sheet, _("Data assets"), bold),
-                      _cell(sheet, share, bold)])
+        sheet.append([_cell(sheet, breakdown["label"], BOLD), _cell(sheet, _("Data assets"), BOLD),
+                      _cell(sheet, share, BOLD)])
         for row in breakdown["rows"]:
             sheet.append([_cell(sheet, row["label"]), row["count"], _share(row["count"], total)])
         sheet.append([])
-    sheet.append([_cell(sheet, _("Finding"), bold), _cell(sheet, _("Current"), bold),
-                  _cell(sheet, _("Severity"), bold)])
+    sheet.append([_cell(sheet, _("Finding"), BOLD), _cell(sheet, _("Current"), BOLD),
+                  _cell(sheet, _("Severity"), BOLD)])
     for row in snapshot["findings"]:
         sheet.append([_cell(sheet, row["label"]), row["count"], row["severity_label"]])
     sheet.append([])
-    sheet.append([_cell(sheet, _("Institutions with the most overdue assets"), bold),
-                  _cell(sheet, _("Assets not updated within their frequency"), bold)])
+    sheet.append([_cell(sheet, _("Institutions with the most overdue assets"), BOLD),
+                  _cell(sheet, _("Assets not updated within their frequency"), BOLD)])
     for row in snapshot["stale_institutions"]:
         sheet.append([_cell(sheet, row["label"]), row["count"]])
     sheet.append([])
-    sheet.append([_cell(sheet, _("Inventory runs"), bold), _cell(sheet, _("Finished"), bold),
-                  _cell(sheet, _("Found"), bold), _cell(sheet, _("New"), bold),
-                  _cell(sheet, _("Resolved since the last run"), bold)])
+    sheet.append([_cell(sheet, _("Inventory runs"), BOLD), _cell(sheet, _("Finished"), BOLD),
+                  _cell(sheet, _("Found"), BOLD), _cell(sheet, _("New"), BOLD),
+                  _cell(sheet, _("Resolved since the last run"), BOLD)])
     for run in snapshot["runs"]:
         sheet.append([
             _cell(sheet, f"{run['kind_label']} · {run['scope_name']}"),
@@ -169,8 +189,8 @@ def _breakdown_sheet(book: Workbook, snapshot: dict, bold: Font) -> None:
             run["found"], run["new"], run["resolved"],
         ])
     sheet.append([])
-    sheet.append([_cell(sheet, _("Registered per month"), bold),
-                  _cell(sheet, _("Data assets"), bold)])
+    sheet.append([_cell(sheet, _("Registered per month"), BOLD),
+                  _cell(sheet, _("Data assets"), BOLD)])
     for row in snapshot["registered_by_month"]:
         sheet.append([row["label"], row["count"]])
 
@@ -179,27 +199,27 @@ def _share(count: int, total: int) -> float:
     return round(count / total, 4)
 
 
-def _list_sheets(book: Workbook, title: str, columns, rows, bold: Font) -> int:
+def _list_sheets(book: Workbook, title: str, columns, rows) -> int:
     """``rows`` on as many sheets as Excel's row limit needs; returns the rows written."""
     written = 0
-    sheet_rows = XLSX_ROWS_PER_SHEET
+    limit = sheet_rows.SHEET_ROWS
+    in_sheet = limit
     sheet = None
     number = 0
     for row in rows:
-        if sheet_rows >= XLSX_ROWS_PER_SHEET:
+        if in_sheet >= limit:
             number += 1
-            sheet = _list_sheet(book, title if number == 1 else f"{title} ({number})", columns,
-                                bold)
-            sheet_rows = 0
+            sheet = _list_sheet(book, title if number == 1 else f"{title} ({number})", columns)
+            in_sheet = 0
         sheet.append(row)
-        sheet_rows += 1
+        in_sheet += 1
         written += 1
     if sheet is None:  # nothing to list: the sheet with its header, still
-        _list_sheet(book, title, columns, bold)
+        _list_sheet(book, title, columns)
     return written
 
 
-def _list_sheet(book: Workbook, title: str, columns, bold: Font):
+def _list_sheet(book: Workbook, title: str, columns):
     sheet = book.create_sheet(title)
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
@@ -207,7 +227,7 @@ def _list_sheet(book: Workbook, title: str, columns, bold: Font):
     header = Alignment(wrap_text=True, vertical="top")
     cells = []
     for text in tables.headers(columns):
-        cell = _cell(sheet, text, bold)
+        cell = _cell(sheet, text, BOLD)
         cell.alignment = header
         cells.append(cell)
     sheet.append(cells)

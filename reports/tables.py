@@ -152,9 +152,9 @@ def _label_values(choices) -> tuple[str, list]:
 
 def _sql_cell(column: Column, ref: str, zone: str) -> tuple[str, list]:
     if column.kind == "choice":
-        labels, params = _label_values(column.choices)
-        return (f"COALESCE((SELECT l.label FROM {labels} AS l(code, label, ord) "  # noqa: S608
-                f"WHERE l.code = {ref}::text), {ref}::text, '')"), params
+        whens = " ".join("WHEN %s THEN %s" for _c in column.choices.choices)
+        params = [str(part) for choice in column.choices.choices for part in choice]
+        return f"COALESCE(CASE {ref}::text {whens} ELSE {ref}::text END, '')", params
     if column.kind == "multi":
         labels, params = _label_values(column.choices)
         return (f"COALESCE((SELECT string_agg(COALESCE(l.label, e.code), '、' ORDER BY l.ord) "  # noqa: S608, E501
@@ -168,15 +168,17 @@ def _sql_cell(column: Column, ref: str, zone: str) -> tuple[str, list]:
             [FORMULA_PATTERN])
 
 
-def cells_sql(queryset: QuerySet, columns: list[Column]) -> tuple[str, list]:
+def cells_sql(queryset: QuerySet, columns: list[Column], *, with_pk: bool = False
+              ) -> tuple[str, list]:
     """One query whose rows are the cells of ``queryset`` for ``columns``, in primary-key
-    order (PostgreSQL)."""
-    inner = queryset.order_by("pk").values_list(*[column.field for column in columns])
+    order (PostgreSQL); ``with_pk``: the primary key first."""
+    fields = (["pk"] if with_pk else []) + [column.field for column in columns]
+    inner = queryset.order_by("pk").values_list(*fields)
     inner_sql, inner_params = inner.query.sql_with_params()
-    names = [f"c{index}" for index in range(len(columns))]
+    names = (["pk"] if with_pk else []) + [f"c{index}" for index in range(len(columns))]
     zone = timezone.get_current_timezone_name()
-    select, params = [], []
-    for column, name in zip(columns, names, strict=True):
+    select, params = (["t.pk"] if with_pk else []), []
+    for column, name in zip(columns, names[1:] if with_pk else names, strict=True):
         expression, expression_params = _sql_cell(column, f"t.{name}", zone)
         select.append(expression)
         params += expression_params

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from catalog.choices import AssetStatus, SharingType
 from inventory.choices import CURRENT_STATUSES
-from reports import exports, tables
+from reports import sheet_rows, tables
 from reports.exports import ExportSource, write_csv, write_xlsx
 from reports.figures import build_report, scoped_assets
 from reports.snapshot import take_snapshot
@@ -123,8 +123,12 @@ def test_xlsx_has_summary_breakdowns_assets_and_findings(world):
     assert current
 
 
-def test_xlsx_continues_a_long_list_on_another_sheet(world, monkeypatch):
-    monkeypatch.setattr(exports, "XLSX_ROWS_PER_SHEET", 4)
+@pytest.mark.parametrize("in_database", [True, False])
+def test_xlsx_continues_a_long_list_on_another_sheet(world, monkeypatch, in_database):
+    monkeypatch.setattr(sheet_rows, "SHEET_ROWS", 4)
+    monkeypatch.setattr(sheet_rows, "SPAN_ROWS", 3)  # and a sheet in several spans
+    if not in_database:
+        monkeypatch.setattr(tables, "is_postgresql", lambda queryset: False)
     user = world.users["province_steward"]
     out = io.BytesIO()
     write_xlsx(source(user), out)
@@ -139,6 +143,8 @@ def test_xlsx_continues_a_long_list_on_another_sheet(world, monkeypatch):
         a.code for a in world.assets if in_scope(world, "province_steward", a)
     )
     assert all(len(list(book[name].iter_rows())) <= 4 + 1 for name in asset_sheets)
+    assert all(next(book[name].iter_rows(values_only=True))[0] == "编码"
+               for name in asset_sheets)
 
 
 def test_an_empty_scope_still_gives_headers(world):
@@ -154,8 +160,10 @@ def test_cells_made_by_postgresql_equal_those_made_here(world, monkeypatch):
     """The set-based path (COPY, server-side cells) and the portable one write the same."""
     holder = world.institutions["xihu_a"]
     DataAssetFactory(holder=holder, **HOSTILE)
+    marked_up = DataAssetFactory(holder=holder, name='A&B <i>"引号"</i>\n第二行 \\ 反斜杠')
     user = world.users["province_steward"]
     _raw, fast = csv_rows(user)
+    assert [r[1] for r in fast if r[0] == marked_up.code] == [marked_up.name]
     fast_book = io.BytesIO()
     write_xlsx(source(user), fast_book)
     monkeypatch.setattr(tables, "is_postgresql", lambda queryset: False)
@@ -170,3 +178,5 @@ def test_cells_made_by_postgresql_equal_those_made_here(world, monkeypatch):
 
     for name in ("数据资产", "发现的问题"):
         assert sheet_rows(fast_book, name) == sheet_rows(portable_book, name)
+    assert [r[1] for r in sheet_rows(fast_book, "数据资产") if r[0] == marked_up.code] == [
+        marked_up.name]
