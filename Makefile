@@ -64,7 +64,8 @@ smoke: install
 	$(SMOKE_ENV) $(BIN)/python manage.py seed_demo --assets 300 >/dev/null
 	$(SMOKE_ENV) $(BIN)/python manage.py run_check inventory --scope 330000
 	$(SMOKE_ENV) $(BIN)/python manage.py run_check rights_review --scope 330000
-	@rm -f var/smoke.sqlite3*
+	$(SMOKE_ENV) HDC_REPORT_DIR=$(CURDIR)/var/smoke-reports $(BIN)/python manage.py monthly_reports --period 2026-10
+	@rm -rf var/smoke.sqlite3* var/smoke-reports
 
 test: install services lint smoke
 	$(TEST_ENV) $(BIN)/python manage.py check

@@ -215,6 +215,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=3, day_of_month=1),
     },
     "tidy-report-archive": {"task": "reports.tasks.tidy_archive", "schedule": 3600.0},
+    # The report figures of every jurisdiction, counted again when something changed.
+    "refresh-report-figures": {"task": "reports.tasks.refresh_figures", "schedule": 300.0},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -231,6 +233,9 @@ REPORT_MONTHLY_ARCHIVE_DAYS = setting("REPORT_MONTHLY_ARCHIVE_DAYS", cast=int, d
 REPORT_FILE_TIME_LIMIT = setting("REPORT_FILE_SECONDS", cast=int, default=30 * 60)
 # Report figures are counted once per scope, filter and change (reports.cache); 0: always.
 REPORT_CACHE_SECONDS = setting("REPORT_CACHE_SECONDS", cast=int, default=15 * 60)
+# Reports without filters are summed from the background counting of the catalog
+# (reports.rollup) when it is at most this old; 0: always count.
+REPORT_ROLLUP_MAX_AGE = setting("REPORT_ROLLUP_MAX_AGE", cast=int, default=15 * 60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

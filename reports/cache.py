@@ -24,7 +24,7 @@ from inventory.choices import RunStatus
 from inventory.models import Run
 from rights.models import RightsAllocation
 
-from .figures import Report, build_report, drill_base, scoped_assets
+from .figures import NEXT_REGION_COLUMN, Report, build_report, drill_base, scoped_assets
 
 
 def stamp() -> str:
@@ -38,7 +38,18 @@ def stamp() -> str:
 
 
 def report_figures(user, filters: dict) -> Report:
-    """``build_report(user, filters)``, from the cache when it is still true."""
+    """``build_report(user, filters)``: summed from the latest counting of the catalog when
+    one is recent enough (``reports.rollup``), else from the cache when it is still true."""
+    from . import rollup
+
+    made = rollup.usable_build(user, filters)
+    if made is not None:
+        base = drill_base(user, filters.get("region"))
+        column = NEXT_REGION_COLUMN[base.level if base else None]
+        counted = rollup.counts(made, user, filters, column)
+        report = build_report(user, filters, counts=counted)
+        report.as_of = made.started_at
+        return report
     seconds = settings.REPORT_CACHE_SECONDS
     if not seconds:
         return build_report(user, filters)

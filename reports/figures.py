@@ -97,6 +97,8 @@ class Report:
     grants_expiring: int
     runs: list[RunRow]
     registered_by_month: list[Row]
+    # When the asset figures were counted, if not just now (``reports.rollup``).
+    as_of: datetime | None = None
 
     @property
     def ordered_breakdowns(self) -> list[Breakdown]:
@@ -158,71 +160,100 @@ def scoped_assets(user, filters: dict):
 # --- The report ------------------------------------------------------------------------------
 
 
-def build_report(user, filters: dict) -> Report:
+@dataclass
+class Counts:
+    """What a report counts, before it is laid out: by breakdown and stored value (regions
+    one level below the drill-down, holder ids, months as dates, …), current findings by
+    (rule, severity), current "stale" findings by institution id, registered assets without
+    a live holding right."""
+
+    total: int
+    by_value: dict[str, dict]
+    findings: dict[tuple[str, int], int]
+    stale: dict[int, int]
+    without_holder: int
+
+
+def build_report(user, filters: dict, counts: Counts | None = None) -> Report:
     """Every figure of the report for ``user`` and the (already validated) ``filters``
-    (``user`` None: a scheduled report, see :func:`scoped_assets`)."""
+    (``user`` None: a scheduled report, see :func:`scoped_assets`). ``counts`` given (from
+    ``reports.rollup``), the assets are not counted again."""
     assets = scoped_assets(user, filters)
     base = drill_base(user, filters.get("region"))
     region_column = NEXT_REGION_COLUMN[base.level if base else None]
-    raw = _catalog_counts(assets, region_column or "region")
-    extra = _extra_counts(assets)
+    if counts is None:
+        counts = count_assets(assets, region_column)
+    by_value = counts.by_value
 
-    holder_counts = raw.by_value.get("holder", {})
+    holder_counts = by_value.get("holder", {})
     top_holders = facets._top(holder_counts, TOP_INSTITUTIONS)
     region_rows = (
-        facets._top(raw.by_value.get("region", {}), len(raw.by_value.get("region", {})))
+        facets._top(by_value.get("region", {}), len(by_value.get("region", {})))
         if region_column else sorted(holder_counts.items(), key=lambda i: (-i[1], i[0]))
     )
-    institution_ids = {pk for pk, _n in top_holders}
+    stale = sorted(counts.stale.items(), key=lambda item: (-item[1], item[0]))
+    institution_ids = {pk for pk, _n in top_holders} | {pk for pk, _n in stale}
     if not region_column:
         institution_ids |= {pk for pk, _n in region_rows}
     names = dict(Institution.objects.filter(pk__in=institution_ids).values_list("pk", "name"))
+    stale.sort(key=lambda item: (-item[1], names.get(item[0], ""), item[0]))
 
     breakdowns = {
         "holder": Breakdown("holder", str(_("Holding institution")), [
             Row(str(pk), names.get(pk, str(pk)), n) for pk, n in top_holders
         ]),
-        "region": _region_breakdown(raw.total, region_rows, region_column, names),
-        "institution_type": _enum_breakdown(
-            "institution_type", _("Institution type"), InstitutionType, extra["holder_type"]
-        ),
-        "category": _enum_breakdown(
-            "category", _("Data category"), DataCategory, raw.by_value.get("category", {})
-        ),
-        "grade": _enum_breakdown(
-            "grade", _("Sensitivity grade"), SensitivityGrade, raw.by_value.get("grade", {})
-        ),
-        "security_class": _enum_breakdown(
-            "security_class", _("Data-security class (GB/T 43697)"), SecurityClass,
-            extra["security_class"],
-        ),
-        "sharing_type": _enum_breakdown(
-            "sharing_type", _("Sharing type"), SharingType, raw.by_value.get("sharing_type", {})
-        ),
-        "update_frequency": _enum_breakdown(
-            "update_frequency", _("Update frequency"), UpdateFrequency,
-            raw.by_value.get("update_frequency", {}),
-        ),
-        "status": _enum_breakdown(
-            "status", _("Status"), AssetStatus, raw.by_value.get("status", {})
-        ),
+        "region": _region_breakdown(counts.total, region_rows, region_column, names),
     }
+    for key, label, choices in ENUM_BREAKDOWNS:
+        breakdowns[key] = _enum_breakdown(key, label, choices, by_value.get(key, {}))
     months = [
         Row(month.isoformat(), month.strftime("%Y-%m"), n)
-        for month, n in sorted(extra["month"].items())
+        for month, n in sorted(by_value.get("month", {}).items())
     ]
-    findings, findings_total = _findings(assets)
+    findings = [
+        FindingRow(rule, FindingRule(rule).label, Severity(severity), n)
+        for (rule, severity), n in counts.findings.items()
+    ]
+    findings.sort(key=lambda row: (-row.severity, -row.count, row.rule))
     return Report(
-        total=raw.total,
+        total=counts.total,
         region=base,
         breakdowns=breakdowns,
         findings=findings,
-        findings_total=findings_total,
-        stale_institutions=_stale_institutions(assets),
-        without_holder=_without_holder(assets),
+        findings_total=sum(row.count for row in findings),
+        stale_institutions=[
+            Row(str(pk), names.get(pk, str(pk)), n) for pk, n in stale[:TOP_INSTITUTIONS]
+        ],
+        without_holder=counts.without_holder,
         grants_expiring=_grants_expiring(assets),
         runs=_runs(user, filters.get("region")),
         registered_by_month=months,
+    )
+
+
+# (key, label, enumeration) of the breakdowns by an enumerated value, in the page's order.
+ENUM_BREAKDOWNS = [
+    ("institution_type", _("Institution type"), InstitutionType),
+    ("category", _("Data category"), DataCategory),
+    ("grade", _("Sensitivity grade"), SensitivityGrade),
+    ("security_class", _("Data-security class (GB/T 43697)"), SecurityClass),
+    ("sharing_type", _("Sharing type"), SharingType),
+    ("update_frequency", _("Update frequency"), UpdateFrequency),
+    ("status", _("Status"), AssetStatus),
+]
+
+
+def count_assets(assets, region_column: str | None) -> Counts:
+    """Count the report's figures over ``assets`` as they are now."""
+    raw = _catalog_counts(assets, region_column or "region")
+    extra = _extra_counts(assets)
+    by_value = dict(raw.by_value)
+    by_value["institution_type"] = extra["holder_type"]
+    by_value["security_class"] = extra["security_class"]
+    by_value["month"] = extra["month"]
+    return Counts(
+        total=raw.total, by_value=by_value, findings=_findings(assets),
+        stale=_stale_institutions(assets), without_holder=_without_holder(assets),
     )
 
 
@@ -310,41 +341,40 @@ def _region_breakdown(total, region_rows, region_column, institution_names) -> B
     return Breakdown("region", str(_("Region")), rows)
 
 
-def _findings(assets) -> tuple[list[FindingRow], int]:
-    """Current findings on the assets in scope, by rule (with its severity)."""
+def _findings(assets) -> dict[tuple[str, int], int]:
+    """Current findings on the assets in scope, by rule and severity."""
     counts = (
         Finding.objects.filter(asset__in=assets.values("pk"), status__in=CURRENT_STATUSES)
         .order_by().values_list("rule", "severity").annotate(n=Count("pk"))
     )
-    rows = [
-        FindingRow(rule, FindingRule(rule).label, Severity(severity), n)
-        for rule, severity, n in counts
-    ]
-    rows.sort(key=lambda row: (-row.severity, -row.count, row.rule))
-    return rows, sum(row.count for row in rows)
+    return {(rule, severity): n for rule, severity, n in counts}
 
 
-def _stale_institutions(assets) -> list[Row]:
-    """The institutions with the most current "stale" findings on assets in scope."""
+def _stale_institutions(assets) -> dict[int, int]:
+    """Current "stale" findings on assets in scope, by institution."""
     counts = (
         Finding.objects.filter(
             asset__in=assets.values("pk"), status__in=CURRENT_STATUSES, rule=FindingRule.STALE
         )
-        .order_by().values_list("institution_id", "institution__name")
-        .annotate(n=Count("pk")).order_by("-n", "institution__name")[:TOP_INSTITUTIONS]
+        .order_by().values_list("institution_id").annotate(n=Count("pk"))
     )
-    return [Row(str(pk), name, n) for pk, name, n in counts]
+    return dict(counts.values_list("institution_id", "n"))
 
 
-def _without_holder(assets) -> int:
-    """Registered assets without a live holding right (the rights review's no_holder)."""
+def without_holder(assets):
+    """The registered ones of ``assets`` without a live holding right today (the rights
+    review's no_holder)."""
     day = timezone.localdate()
     holding = RightsAllocation.objects.filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=day),
         asset=OuterRef("pk"), right=Right.HOLD, status=AllocationStatus.ACTIVE,
         valid_from__lte=day,
     )
-    return assets.filter(status=AssetStatus.REGISTERED).exclude(Exists(holding)).count()
+    return assets.filter(status=AssetStatus.REGISTERED).exclude(Exists(holding))
+
+
+def _without_holder(assets) -> int:
+    return without_holder(assets).count()
 
 
 def _grants_expiring(assets) -> int:

@@ -128,3 +128,51 @@ class ReportFile(models.Model):
         kind = _("Monthly report") if report.kind == ReportKind.MONTHLY else _("Inventory report")
         stamp = report.title_date.replace(":", "").replace(" ", "-")
         return f"{kind}-{report.scope_name}-{stamp}.{self.format}"
+
+
+class RollupBuild(models.Model):
+    """One counting of the whole catalog into :class:`FigureCount` rows (``reports.rollup``)."""
+
+    started_at = models.DateTimeField(_("counted as of"))
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # What the counts depended on when they were made (``reports.cache.stamp``).
+    stamp = models.CharField(max_length=200, blank=True)
+    rows = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("report figures counting")
+        verbose_name_plural = _("report figures countings")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M}"
+
+
+class FigureCount(models.Model):
+    """How many assets of one region (the assets' own region, with its city and province
+    copied like an asset's) have one value of one breakdown, as of a build."""
+
+    build = models.ForeignKey(RollupBuild, models.CASCADE, related_name="+", db_index=False)
+    region = models.ForeignKey(
+        "accounts.Region", models.DO_NOTHING, null=True, related_name="+", db_constraint=False,
+        db_index=False,
+    )
+    region_city = models.ForeignKey(
+        "accounts.Region", models.DO_NOTHING, null=True, related_name="+", db_constraint=False,
+        db_index=False,
+    )
+    region_province = models.ForeignKey(
+        "accounts.Region", models.DO_NOTHING, null=True, related_name="+", db_constraint=False,
+        db_index=False,
+    )
+    dimension = models.CharField(max_length=20)
+    value = models.CharField(max_length=60, blank=True)
+    count = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["build", "region_province", "dimension"],
+                         name="reports_figures_province"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.dimension}={self.value}: {self.count}"

@@ -58,3 +58,14 @@ def tidy_archive() -> dict:
         log.info("Report archive: %s expired reports deleted, %s files queued again",
                  purged, requeued)
     return {"purged": purged, "requeued": requeued}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=20 * 60,
+             time_limit=21 * 60)
+def refresh_figures() -> int | None:
+    """Count the catalog for the reports again when something changed (beat, every few
+    minutes); returns the number of rows counted, None when nothing changed."""
+    from . import rollup
+
+    made = rollup.build()
+    return made.rows if made else None
