@@ -18,6 +18,7 @@ from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.choices import InstitutionType
 from accounts.models import Institution, Region
@@ -206,6 +207,8 @@ def make_monthly_report(commission_id: int, period: date) -> ArchivedReport | No
         filters = {"region": commission.region} if commission.region_id else {}
         with translation.override(settings.LANGUAGE_CODE):
             snapshot = take_snapshot(build_report(None, filters), scope=commission.region)
+            snapshot["title"] = " · ".join(
+                [str(_("Monthly report")), snapshot["scope"]["name"], f"{period:%Y-%m}"])
         report = ArchivedReport(
             kind=ReportKind.MONTHLY, period=period, commission=commission,
             scope=commission.region, filters=stored_filters(filters), snapshot=snapshot,

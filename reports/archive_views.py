@@ -13,17 +13,16 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Region
 from accounts.scoping import Action, reach
 
 from . import archive
 from .cache import report_figures
 from .choices import CONTENT_TYPES, ExportFormat, FileStatus, ReportKind
 from .compare import compare_snapshots
-from .figures import region_in_reach
-from .forms import FILTER_NAMES, ReportFilterForm
+from .forms import FILTER_NAMES
 from .models import ArchivedReport, ReportFile
 from .snapshot import take_snapshot
+from .views import report_filters
 
 ARCHIVE_PAGE = 50
 COMPARE_CHOICES = 36
@@ -39,22 +38,13 @@ def _reports(request: HttpRequest):
 @require_POST
 def export(request: HttpRequest) -> HttpResponse:
     """Archive the report with the posted filters and queue its file in the posted format."""
-    if reach(request.user, Action.REPORT).empty:
-        raise PermissionDenied
-    form = ReportFilterForm(request.POST)
-    filters = form.valid_filters()
+    form, filters = report_filters(request, request.POST)
     kept = {name: request.POST[name] for name in FILTER_NAMES if name in filters}
     back = redirect(f"{_report_url()}?{urlencode(kept)}" if kept else _report_url())
     format = request.POST.get("format", "")
     if format not in ExportFormat.values:
         messages.error(request, _("Choose CSV, Excel or PDF."))
         return back
-    if "region" in filters:
-        region = Region.objects.select_related("province", "city").filter(
-            code=filters["region"]).first()
-        if region is None or not region_in_reach(request.user, region):
-            raise Http404
-        filters["region"] = region
     whole, scope = archive.export_scope(request.user, filters)
     if not whole:
         messages.error(request, _("You report on several jurisdictions: open one of them "

@@ -116,7 +116,7 @@ def write_pdf(snapshot: dict, out: BinaryIO) -> None:
     font = cjk_font()
     title = _("Inventory report")
     scope = snapshot.get("scope", {}).get("name") or ""
-    heading = f"{title} · {scope}" if scope else title
+    heading = snapshot.get("title") or (f"{title} · {scope}" if scope else title)
     draw = _Drawer(font)
 
     story = [

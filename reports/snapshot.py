@@ -1,7 +1,8 @@
 """A report's figures as plain data (JSON): what the charts draw, what the PDF and the
 XLSX summary print, what the archive keeps and what two archived reports are compared by.
 
-Labels are written in the language active when the snapshot is taken, so an archived report
+A monthly report's snapshot also has a ``title`` (its PDF's heading). Labels are written in
+the language active when the snapshot is taken, so an archived report
 reads as it did the day it was made. ``SNAPSHOT_VERSION`` changes when the shape does.
 """
 

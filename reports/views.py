@@ -18,11 +18,12 @@ from .forms import FILTER_NAMES, ReportFilterForm
 from .snapshot import take_snapshot
 
 
-@login_required
-def report(request: HttpRequest) -> HttpResponse:
+def report_filters(request: HttpRequest, data) -> tuple[ReportFilterForm, dict]:
+    """The form and valid filters of a report request; refused (403) without report reach,
+    not found (404) for a region outside the jurisdiction."""
     if reach(request.user, Action.REPORT).empty:
         raise PermissionDenied
-    form = ReportFilterForm(request.GET)
+    form = ReportFilterForm(data)
     filters = form.valid_filters()
     if "region" in filters:
         region = (
@@ -32,6 +33,12 @@ def report(request: HttpRequest) -> HttpResponse:
         if region is None or not region_in_reach(request.user, region):
             raise Http404
         filters["region"] = region
+    return form, filters
+
+
+@login_required
+def report(request: HttpRequest) -> HttpResponse:
+    form, filters = report_filters(request, request.GET)
     figures = report_figures(request.user, filters)
     kept = {name: request.GET[name] for name in FILTER_NAMES if name in filters}
     return render(request, "reports/report.html", {

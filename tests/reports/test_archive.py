@@ -213,6 +213,12 @@ def test_monthly_reports_one_per_commission_scoped_and_made_once(client, world, 
     assert xihu.snapshot["findings_total"] == staff.findings_total
     assert {f.format: f.status for f in xihu.files.all()} == {
         "pdf": FileStatus.DONE, "xlsx": FileStatus.DONE}
+    from pypdf import PdfReader
+
+    pdf = xihu.files.get(format="pdf")
+    with archive.archive_storage().open(pdf.path, "rb") as handle:
+        first_page = PdfReader(handle).pages[0].extract_text()
+    assert "月度报告 · 西湖区 · 2026-10" in first_page
     # Made again: nothing new.
     with jobs():
         make_monthly_reports("2026-10-01")
