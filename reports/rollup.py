@@ -32,7 +32,8 @@ from .models import FigureCount, RollupBuild
 LOCK = 2026_11_24  # pg_advisory_xact_lock key: one build at a time
 REGION_COLUMNS = ("region_id", "region_city_id", "region_province_id")
 
-# (dimension, SQL of its value) counted in one pass over the assets joined to their holder.
+# (dimension, SQL of its value) counted in one pass over the assets joined to their holder
+# ("total": every asset of the region).
 ASSET_DIMENSIONS = [
     ("total", "''"),
     ("grade", "a.grade::text"),
@@ -101,20 +102,37 @@ def _insert(cursor, build_id: int, select_sql: str, params) -> int:
 def _count_into(made: RollupBuild) -> int:
     assets = DataAsset._meta.db_table
     zone = timezone.get_current_timezone_name()
-    values = ", ".join(f"('{name}', {expression})" for name, expression in ASSET_DIMENSIONS)
-    regions = ", ".join(f"a.{column}" for column in REGION_COLUMNS)
+    regions = ", ".join(f"t.{column}" for column in REGION_COLUMNS)
+    columns = [(name, expression) for name, expression in ASSET_DIMENSIONS if name != "total"]
+    inner = ", ".join(
+        [f"a.{column}" for column in REGION_COLUMNS]
+        + [f"{expression} AS {name}" for name, expression in columns]
+    ).replace("%(zone)s", "%s")
+    sets = ", ".join([f"({regions})"] + [f"({regions}, t.{name})" for name, _e in columns])
+    flags = ", ".join(f"t.{name}, GROUPING(t.{name}) AS g_{name}" for name, _e in columns)
+    # One scan, one hash table per breakdown; each grouped row names its breakdown.
+    which = ", ".join(
+        [f"('total', '', {' AND '.join(f'g.g_{name} = 1' for name, _e in columns)})"]
+        + [f"('{name}', g.{name}, g.g_{name} = 0)" for name, _e in columns]
+    )
+    grouped = (
+        f"SELECT {regions}, {flags}, count(*) AS n FROM (SELECT {inner} FROM {assets} AS a "  # noqa: S608
+        f"JOIN accounts_institution AS h ON h.id = a.holder_id) AS t "
+        f"GROUP BY GROUPING SETS ({sets})"
+    )
+    region_out = ", ".join(f"g.{column}" for column in REGION_COLUMNS)
     rows = 0
     with connections["default"].cursor() as cursor:
         rows += _insert(cursor, made.pk, (
-            f"SELECT {regions}, d.dimension, d.value, count(*) FROM {assets} AS a "  # noqa: S608
-            f"JOIN accounts_institution AS h ON h.id = a.holder_id "
-            f"CROSS JOIN LATERAL (VALUES {values}) AS d(dimension, value) "
-            f"WHERE d.value IS NOT NULL GROUP BY {regions}, d.dimension, d.value"
-        ).replace("%(zone)s", "%s"), [zone])
+            f"SELECT {region_out}, d.dimension, d.value, g.n FROM ({grouped}) AS g "  # noqa: S608
+            f"CROSS JOIN LATERAL (VALUES {which}) AS d(dimension, value, hit) "
+            f"WHERE d.hit AND d.value IS NOT NULL"
+        ), [zone])
+        regions_a = ", ".join(f"a.{column}" for column in REGION_COLUMNS)
         rows += _insert(cursor, made.pk, (
-            f"SELECT {regions}, 'category', c.code, count(*) FROM {assets} AS a "  # noqa: S608
+            f"SELECT {regions_a}, 'category', c.code, count(*) FROM {assets} AS a "  # noqa: S608
             f"CROSS JOIN LATERAL jsonb_array_elements_text(a.categories) AS c(code) "
-            f"GROUP BY {regions}, c.code"
+            f"GROUP BY {regions_a}, c.code"
         ), [])
         for select_sql, params in _grouped_querysets():
             rows += _insert(cursor, made.pk, select_sql, params)
