@@ -29,6 +29,8 @@ def take_snapshot(report: Report, *, scope=None, filter_labels: list | None = No
     return {
         "version": SNAPSHOT_VERSION,
         "generated_at": timezone.now().isoformat(),
+        # When the asset figures were counted, when earlier (``reports.rollup``).
+        "as_of": report.as_of.isoformat() if report.as_of else None,
         "scope": {
             "code": scope.code if scope is not None else None,
             "name": scope_label(scope),
