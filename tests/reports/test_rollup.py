@@ -84,3 +84,25 @@ def test_page_says_as_of_when(client, world, rollup_on):
     assert "统计截至" in page
     at = timezone.localtime(made.started_at).strftime("%Y-%m-%d %H:%M")
     assert '<span id="figures-as-of">' in page and f"{at}</span>" in page
+
+
+def test_monthly_reports_are_summed_from_the_counting(world, rollup_on, settings, tmp_path,
+                                                     django_capture_on_commit_callbacks):
+    from config.celery import app
+    from reports.archive import make_monthly_report
+    from reports.models import ArchivedReport
+
+    settings.STORAGES = {**settings.STORAGES, "reports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path)}}}
+    made = rollup.build(force=True)
+    commission = world.users["city_steward"].memberships.get().institution
+    previous, app.conf.task_always_eager = app.conf.task_always_eager, True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            make_monthly_report(commission.pk, timezone.localdate().replace(day=1))
+    finally:
+        app.conf.task_always_eager = previous
+    report = ArchivedReport.objects.get(commission=commission)
+    assert report.snapshot["as_of"] == made.started_at.isoformat()
+    assert report.snapshot["total"] == build_report(world.users["city_steward"], {}).total
