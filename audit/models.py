@@ -33,6 +33,7 @@ class AuditAction(models.TextChoices):
     APPLICATION_RETURNED = "application.returned", _("Application returned for revision")
     APPLICATION_APPROVED = "application.approved", _("Application approved")
     APPLICATION_REJECTED = "application.rejected", _("Application rejected")
+    REPORT_DOWNLOADED = "report.downloaded", _("Report file downloaded")
 
 
 class AuditEventQuerySet(models.QuerySet):

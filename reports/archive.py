@@ -115,6 +115,25 @@ def add_file(report: ArchivedReport, format: str) -> ReportFile:
     return file
 
 
+def record_download(file: ReportFile) -> None:
+    """An audit event: who took which report file (an asset list leaves the system). It is
+    placed in the report's jurisdiction, where that jurisdiction's auditors read it."""
+    from audit import recorder
+    from audit.models import AuditAction
+
+    report = file.report
+    event = recorder.event(
+        AuditAction.REPORT_DOWNLOADED, report, before=None,
+        after={"format": file.format, "rows": file.rows_total, "filters": report.filters},
+        actor=recorder.actor_name(),
+    )
+    if report.scope_id:
+        event.region_id = report.scope_id
+        event.region_province_id = report.scope.province_id
+        event.region_city_id = report.scope.city_id
+    event.save()
+
+
 # --- Producing it ---------------------------------------------------------------------------
 
 

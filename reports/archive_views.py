@@ -141,6 +141,7 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
         handle = archive.archive_storage().open(file.path, "rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
+    archive.record_download(file)
     return FileResponse(
         handle, as_attachment=True, filename=file.filename,
         content_type=CONTENT_TYPES[file.format],

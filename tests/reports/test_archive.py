@@ -80,6 +80,16 @@ def test_csv_export_is_archived_produced_and_downloaded(client, world, jobs):
     rows = read_csv(download)
     assert sorted(row[0] for row in rows[1:]) == sorted(a.code for a in in_county)
 
+    # The download is in the audit trail, where the jurisdiction's auditors read it.
+    from audit.models import AuditAction, AuditEvent
+
+    event = AuditEvent.objects.get(action=AuditAction.REPORT_DOWNLOADED)
+    assert event.actor_id == user.pk and event.target_id == str(report.pk)
+    assert event.after["format"] == "csv" and event.after["rows"] == len(in_county)
+    assert AuditEvent.objects.restrict(world.users["auditor"]).filter(pk=event.pk).exists()
+    assert not AuditEvent.objects.restrict(world.users["guangdong_steward"]).filter(
+        pk=event.pk).exists()
+
 
 def test_export_keeps_the_filters_and_the_drill_down(client, world, jobs):
     user = world.users["province_steward"]
@@ -305,3 +315,15 @@ def test_county_staff_member_sees_archive_link(client, world):
     client.force_login(user)
     page = client.get(reverse("reports:report")).content.decode()
     assert reverse("reports:export") in page and reverse("reports:archive") in page
+
+
+def test_the_audit_page_lists_a_download(client, world, jobs):
+    user = world.users["xihu_steward"]
+    with jobs():
+        export(client, user, "csv")
+    file = ReportFile.objects.get()
+    client.get(reverse("reports:download", args=[file.pk]))
+    client.force_login(world.users["auditor"])
+    page = client.get("/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200
+    assert "下载报告文件" in page.content.decode()
