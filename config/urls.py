@@ -15,6 +15,8 @@ urlpatterns = [
     path("inbox/", include("inbox.urls")),
     path("inventory/", include("inventory.urls")),
     path("reports/", include("reports.urls")),
+    path("api/", include("api.urls")),
+    path("catalog/dcat/", include("exchange.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
