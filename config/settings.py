@@ -249,6 +249,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -259,6 +260,12 @@ REST_FRAMEWORK = {
         "user": setting("API_USER_RATE", default="1200/minute"),
     },
 }
+# DCAT-AP export (exchange/): the base of dataset URIs (default: the request's host), page
+# sizes of the catalog export, and the catalog's publisher.
+DCAT_BASE_URL = setting("DCAT_BASE_URL", default="")
+DCAT_PAGE_SIZE = setting("DCAT_PAGE_SIZE", cast=int, default=500)
+DCAT_MAX_PAGE_SIZE = setting("DCAT_MAX_PAGE_SIZE", cast=int, default=1000)
+DCAT_PUBLISHER_NAME = setting("DCAT_PUBLISHER_NAME", default="国家卫生健康委员会")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Health Data Asset Catalog API",
     "VERSION": "1.0.0",

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "exchange"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.catalog, name="catalog"),
+    path("assets/<int:pk>/", views.dataset, name="dataset"),
+]
