@@ -10,11 +10,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Institution
+from catalog.changes import PRIVATE_CONTACT_FIELDS  # signed-in users only, as on the page
 from catalog.choices import DataCategory, Purpose
 from catalog.models import DataAsset
-
-# Contact details of the responsible person: shown to signed-in users only, as on the page.
-PRIVATE_CONTACT_FIELDS = ("responsible_phone", "responsible_email")
 
 
 class InstitutionBriefSerializer(serializers.ModelSerializer):

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from catalog.changes import HIDDEN_FIELDS
+from catalog.changes import HIDDEN_FIELDS, PRIVATE_HISTORY_FIELDS
 from catalog.forms import EDITABLE_FIELDS
 from catalog.models import DataAsset
 from catalog.services import StaleVersionError, update_asset
@@ -24,7 +24,6 @@ from .filtersets import AssetFilterSet
 from .pagination import IdCursorPagination
 from .scoping import institutions_visible_to
 from .serializers import (
-    PRIVATE_CONTACT_FIELDS,
     DataAssetSerializer,
     HistoryEntrySerializer,
     InstitutionSerializer,
@@ -163,7 +162,7 @@ class DataAssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def _hidden_fields(request) -> set[str]:
         hidden = set(HIDDEN_FIELDS)
         if not request.user.is_authenticated:
-            hidden |= {*PRIVATE_CONTACT_FIELDS, "responsible_user"}
+            hidden |= PRIVATE_HISTORY_FIELDS
         return hidden
 
     @staticmethod

@@ -13,6 +13,10 @@ from .fields import ChoiceListField
 from .models import DataAsset, DataElement
 
 HIDDEN_FIELDS = {"id", "version", "updated_at", "updated_by", "created_at", "created_by", "asset"}
+# The responsible person's contact details are for signed-in users (as on the asset page):
+# their changes are not shown to anyone else either.
+PRIVATE_CONTACT_FIELDS = ("responsible_phone", "responsible_email")
+PRIVATE_HISTORY_FIELDS = frozenset({*PRIVATE_CONTACT_FIELDS, "responsible_user"})
 
 
 @dataclass
@@ -33,11 +37,14 @@ class ChangeEntry:
     changes: list[FieldChange] = field(default_factory=list)
 
 
-def asset_changes(asset: DataAsset, *, limit: int = 200) -> list[ChangeEntry]:
-    """The newest ``limit`` changes of ``asset`` and its data elements."""
+def asset_changes(
+    asset: DataAsset, *, limit: int = 200, hidden: frozenset[str] = frozenset()
+) -> list[ChangeEntry]:
+    """The newest ``limit`` changes of ``asset`` and its data elements, without the changes
+    of the ``hidden`` asset fields (``PRIVATE_HISTORY_FIELDS`` for anonymous readers)."""
     entries = _entries(
         DataAsset, asset.history.order_by("-history_date", "-history_id"), limit,
-        group=lambda record: "asset",
+        group=lambda record: "asset", hidden=hidden,
     )
     element_records = DataElement.history.filter(asset_id=asset.pk).order_by(
         "-history_date", "-history_id"
@@ -50,18 +57,19 @@ def asset_changes(asset: DataAsset, *, limit: int = 200) -> list[ChangeEntry]:
     return entries[:limit]
 
 
-def _tracked_fields(model) -> list[models.Field]:
+def _tracked_fields(model, hidden: frozenset[str] = frozenset()) -> list[models.Field]:
     history_names = {f.name for f in model.history.model._meta.get_fields()}
     return [
         f for f in model._meta.concrete_fields
-        if f.name in history_names and f.name not in HIDDEN_FIELDS
+        if f.name in history_names and f.name not in HIDDEN_FIELDS and f.name not in hidden
     ]
 
 
-def _entries(model, records_qs, limit, *, group, subject=None) -> list[ChangeEntry]:
+def _entries(model, records_qs, limit, *, group, subject=None,
+             hidden: frozenset[str] = frozenset()) -> list[ChangeEntry]:
     """Diff each record against the previous record of the same object (``group``)."""
     records = list(records_qs.select_related("history_user")[: limit + 1])
-    fields = _tracked_fields(model)
+    fields = _tracked_fields(model, hidden)
     related = _related_names(records, fields)
     previous: dict = {}
     # Walk oldest to newest so that each record meets the one before it.

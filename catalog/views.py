@@ -23,7 +23,7 @@ from accounts.scoping import Action
 from rights.models import RightsAllocation
 
 from . import freshness
-from .changes import asset_changes
+from .changes import PRIVATE_HISTORY_FIELDS, asset_changes
 from .choices import AssetStatus
 from .facets import facet_counts, rows_to_count
 from .filtersets import DataAssetFilterSet
@@ -170,7 +170,10 @@ class AssetDetailView(ScopedAssetMixin, TemplateView):
         context.update(
             asset=asset,
             elements=asset.elements.all(),
-            history=asset_changes(asset),
+            history=asset_changes(
+                asset, hidden=frozenset() if self.request.user.is_authenticated
+                else PRIVATE_HISTORY_FIELDS,
+            ),
             can_edit=DataAsset.objects.editable_by(self.request.user).filter(pk=asset.pk).exists(),
             can_grant=DataAsset.objects.restrict(self.request.user, Action.GRANT)
             .filter(pk=asset.pk).exists(),

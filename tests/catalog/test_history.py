@@ -8,7 +8,7 @@ from django.utils import translation
 
 from catalog import search
 from catalog.changes import asset_changes
-from catalog.choices import SharingType
+from catalog.choices import OpenAttribute, SharingType
 from catalog.history import ledger_context
 from catalog.models import DataAsset
 
@@ -257,3 +257,27 @@ def test_detail_page_shows_the_reason_and_the_change(client, superuser):
     assert "旧的资产名称" in history_section
     assert "新的资产名称" in history_section
     assert str(DataAsset._meta.get_field("name").verbose_name) in history_section
+
+
+def test_contact_changes_are_not_shown_to_anonymous_readers(client, superuser):
+    """The page hides the responsible person's phone and email from anonymous readers of an
+    open asset: their history must not show them either."""
+    asset = DataAssetFactory(
+        sharing_type=SharingType.UNCONDITIONAL, open_attribute=OpenAttribute.OPEN, grade=1,
+        status="registered", responsible_phone="0571-11111111", responsible_email="a@x.cn",
+    )
+    with ledger_context(actor=superuser, reason="联系人变更"):
+        asset.responsible_phone = "0571-22222222"
+        asset.responsible_email = "b@x.cn"
+        asset.name = "改名后的资产"
+        asset.save()
+    url = reverse("catalog:asset_detail", args=[asset.pk])
+    anonymous = client.get(url)
+    assert anonymous.status_code == 200
+    page = anonymous.content.decode()
+    for secret in ("0571-11111111", "0571-22222222", "a@x.cn", "b@x.cn"):
+        assert secret not in page
+    assert "改名后的资产" in page
+    client.force_login(superuser)
+    page = client.get(url).content.decode()
+    assert "0571-11111111" in page and "0571-22222222" in page
