@@ -33,8 +33,35 @@ class InstitutionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class _Labels:
+    """An enumeration's labels in the request's language, translated once per serializer
+    (DRF copies the fields for each serializer, so each request has its own)."""
+
+    def __init__(self, choices):
+        self.choices = choices
+        self.translated: dict | None = None
+
+    def __getitem__(self, code):
+        if self.translated is None:
+            self.translated = {value: str(label) for value, label in self.choices}
+        return self.translated.get(code, code)
+
+
+@extend_schema_field({"type": "string"})
+class ChoiceLabelField(serializers.Field):
+    """The label of an enumeration code (``get_FOO_display`` without its per-call cost)."""
+
+    def __init__(self, choices, **kwargs):
+        self.labels = _Labels(choices)
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return "" if value is None or value == "" else self.labels[value]
+
+
 def _label_field(name: str):
-    return serializers.CharField(source=f"get_{name}_display", read_only=True)
+    return ChoiceLabelField(DataAsset._meta.get_field(name).choices, source=name)
 
 
 @extend_schema_field({"type": "array", "items": {"type": "string"}})
@@ -42,12 +69,12 @@ class ChoiceLabelsField(serializers.Field):
     """The labels of a list of enumeration codes, in the request's language."""
 
     def __init__(self, choice_class, **kwargs):
-        self.labels = dict(choice_class.choices)
+        self.labels = _Labels(choice_class.choices)
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
     def to_representation(self, value):
-        return [str(self.labels.get(code, code)) for code in value or []]
+        return [self.labels[code] for code in value or []]
 
 
 class DataAssetSerializer(serializers.ModelSerializer):
