@@ -22,6 +22,9 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import InstitutionType
 from accounts.models import Institution, Region
+from accounts.scoping import Action, reach
+from audit import recorder
+from audit.models import AuditAction
 from catalog.pdf_fonts import FontUnavailable
 
 from .cache import report_figures
@@ -69,8 +72,6 @@ def export_scope(user, filters: dict) -> tuple[bool, Region | None]:
     scope = drill_base(user, filters.get("region"))
     if scope is not None:
         return True, scope
-    from accounts.scoping import Action, reach
-
     found = reach(user, Action.REPORT)
     return found.everything or (None, None) in found.jurisdictions, None
 
@@ -118,9 +119,6 @@ def add_file(report: ArchivedReport, format: str) -> ReportFile:
 def record_download(file: ReportFile) -> None:
     """An audit event: who took which report file (an asset list leaves the system). It is
     placed in the report's jurisdiction, where that jurisdiction's auditors read it."""
-    from audit import recorder
-    from audit.models import AuditAction
-
     report = file.report
     event = recorder.event(
         AuditAction.REPORT_DOWNLOADED, report, before=None,

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -59,8 +60,6 @@ def export(request: HttpRequest) -> HttpResponse:
 
 
 def _report_url() -> str:
-    from django.urls import reverse
-
     return reverse("reports:report")
 
 

@@ -64,7 +64,7 @@ def write_csv(source: ExportSource, out: BinaryIO, progress=NO_PROGRESS) -> None
         tables.copy_csv(source.assets, tables.ASSET_COLUMNS, out, progress)
         return
     writer.writerows(tables.rows(
-        source.assets, tables.ASSET_COLUMNS, text_times=True, progress=progress
+        source.assets, tables.ASSET_COLUMNS, progress=progress
     ))
 
 
@@ -106,7 +106,7 @@ def _rows(queryset, columns, progress):
     """The list's cells: made by PostgreSQL where it runs, else converted here."""
     if tables.is_postgresql(queryset):
         return tables.sql_rows(queryset, columns, progress)
-    return tables.rows(queryset, columns, text_times=True, progress=progress)
+    return tables.rows(queryset, columns, progress=progress)
 
 
 def write_pdf(source: ExportSource, out: BinaryIO, progress=NO_PROGRESS) -> None:

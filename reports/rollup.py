@@ -18,9 +18,11 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import Count, Sum
+from django.db.models import CharField, Count, Sum, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from access.models import granted_asset_ids
 from accounts.scoping import Action, jurisdiction_q, reach, reach_q
 from catalog.models import DataAsset
 from inventory.choices import CURRENT_STATUSES, FindingRule
@@ -160,22 +162,14 @@ def _grouped_querysets():
 
 
 def _text(value: str):
-    from django.db.models import CharField, Value
-
     return Value(value, output_field=CharField())
 
 
 def _text_of(field: str):
-    from django.db.models import CharField
-    from django.db.models.functions import Cast
-
     return Cast(field, output_field=CharField())
 
 
 def _rule_severity():
-    from django.db.models import CharField, Value
-    from django.db.models.functions import Cast, Concat
-
     return Concat("rule", Value(":"), Cast("severity", output_field=CharField()),
                   output_field=CharField())
 
@@ -189,8 +183,6 @@ def usable_build(user, filters: dict) -> RollupBuild | None:
     if not seconds or set(filters) - {"region"} or not is_postgresql():
         return None
     if user is not None:
-        from access.models import granted_asset_ids
-
         found = reach(user, Action.REPORT)
         # Only jurisdictions: the rows carry regions, not holders or grants.
         if found.institution_ids or granted_asset_ids(user, Action.REPORT) is not None:

@@ -81,7 +81,7 @@ def headers(columns: list[Column]) -> list[str]:
     return [str(column.header) for column in columns]
 
 
-def _converter(column: Column, *, text_times: bool) -> Callable:
+def _converter(column: Column) -> Callable:
     """How a column's stored value becomes a cell (labels in the active language)."""
     if column.kind == "choice":
         labels = {value: str(label) for value, label in column.choices.choices}
@@ -99,7 +99,7 @@ def _converter(column: Column, *, text_times: bool) -> Callable:
             if value is None:
                 return ""
             local = value.astimezone(zone).replace(tzinfo=None)
-            return local.strftime("%Y-%m-%d %H:%M") if text_times else local
+            return local.strftime("%Y-%m-%d %H:%M")
         return when
     if column.kind == "int":
         return lambda value: value if value is not None else ""
@@ -107,12 +107,12 @@ def _converter(column: Column, *, text_times: bool) -> Callable:
 
 
 def rows(
-    queryset: QuerySet, columns: list[Column], *, text_times: bool,
+    queryset: QuerySet, columns: list[Column], *,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[list]:
     """The cells of ``queryset`` (already scoped) for ``columns``, in primary-key order.
     ``progress`` is told the number of rows written so far every ``PROGRESS_EVERY`` rows."""
-    converters = [_converter(column, text_times=text_times) for column in columns]
+    converters = [_converter(column) for column in columns]
     pairs = list(enumerate(converters))
     values = queryset.order_by("pk").values_list(*[column.field for column in columns])
     done = 0
