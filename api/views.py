@@ -6,8 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
@@ -22,21 +21,13 @@ from . import writes
 from .exceptions import Conflict
 from .filtersets import AssetFilterSet
 from .pagination import IdCursorPagination
+from .schema_parts import ERROR, FIELD_ERRORS, NOT_FOUND
 from .scoping import institutions_visible_to
 from .serializers import (
     DataAssetSerializer,
     HistoryEntrySerializer,
     InstitutionSerializer,
 )
-
-ERROR = inline_serializer("Error", {
-    "detail": serializers.CharField(), "code": serializers.CharField(),
-})
-FIELD_ERRORS = OpenApiResponse(
-    OpenApiTypes.OBJECT, description="Field name → list of messages (non_field_errors for the "
-    "rest), in the request's language.",
-)
-NOT_FOUND = OpenApiResponse(ERROR, description="Missing, or hidden from you.")
 
 
 class HistoryPagination(IdCursorPagination):
