@@ -1,8 +1,9 @@
 """Property-based: every API operation, fed values generated from its OpenAPI schema,
 answers without a server error and with a response that matches the schema.
 
-A few examples per operation, so that the suite stays fast (``-k "not schemathesis"``
-skips it); run with ``HYPOTHESIS_PROFILE``-style settings of your own for a longer hunt.
+One test per operation (``-k "POST and applications"`` picks some), each with a few
+examples so that the suite stays fast (``-k "not schemathesis"`` skips them all); raise
+``MAX_EXAMPLES`` for a longer hunt.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from ..factories import DataAssetFactory
 pytestmark = pytest.mark.django_db
 
 MAX_EXAMPLES = 20
+SCHEMA = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+OPERATIONS = {
+    f"{op.method.upper()} {op.path}": op
+    for op in (result.ok() for result in SCHEMA.get_all_operations())
+}
 
 
 @pytest.fixture
@@ -47,22 +53,24 @@ def token(keep_connection, granted_world, monkeypatch):
     return Token.objects.create(user=users["superuser"]).key
 
 
-def test_api_conforms_to_its_schema(token):
-    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 6
+def test_every_resource_is_described():
+    paths = {name.split(" ", 1)[1] for name in OPERATIONS}
+    assert {"/api/assets/", "/api/institutions/"} <= paths
+    assert len(OPERATIONS) >= 6
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_operation_conforms_to_its_schema(name, token):
+    operation = OPERATIONS[name]
     headers = {"Authorization": f"Token {token}", "Accept-Language": "en"}
-    for operation in operations:
-        if operation.method.upper() not in ("GET", "PATCH"):
-            continue
 
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy())
-        def check(case):
-            response = case.call(headers=headers)
-            case.validate_response(
-                response, checks=[not_a_server_error, response_schema_conformance]
-            )
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def check(case):
+        response = case.call(headers=headers)
+        case.validate_response(
+            response, checks=[not_a_server_error, response_schema_conformance]
+        )
 
-        check()
+    check()
