@@ -73,6 +73,8 @@ LABEL_LANGUAGES = (("zh-hans", "zh"), ("en", "en"))
 
 # Our concept schemes (path segment under vocab/ → choices).
 SCHEMES = {"category": DataCategory, "purpose": Purpose, "format": DataFormat}
+# The classes a scheme's concepts also belong to, as the properties that use them expect.
+SCHEME_TYPES = {"purpose": DPV.Purpose, "format": DCTERMS.MediaTypeOrExtent}
 SCHEME_TITLES = {
     "category": _("GB/T 39725-2020 health data categories"),
     "purpose": _("Purposes of health data"),
@@ -167,6 +169,8 @@ class Exporter:
         graph.add((node, RDF.type, SKOS.Concept))
         graph.add((node, SKOS.notation, Literal(code)))
         graph.add((node, SKOS.inScheme, self.scheme(graph, scheme)))
+        if scheme in SCHEME_TYPES:
+            graph.add((node, RDF.type, SCHEME_TYPES[scheme]))
         for literal in labels(SCHEMES[scheme](code).label):
             graph.add((node, SKOS.prefLabel, literal))
         return node
@@ -193,6 +197,13 @@ class Exporter:
         graph.add((node, RDF.type, DCTERMS.Location))
         graph.add((node, DCTERMS.identifier, Literal(region.code)))
         graph.add((node, SKOS.prefLabel, Literal(region.full_name, lang=LEDGER_LANGUAGE)))
+        return node
+
+    def add_scheme(self, graph: Graph, scheme: str) -> URIRef:
+        """A concept scheme with every one of its concepts (what its URI answers)."""
+        node = self.scheme(graph, scheme)
+        for code in SCHEMES[scheme].values:
+            graph.add((node, SKOS.hasTopConcept, self.concept(graph, scheme, code)))
         return node
 
     # --- A dataset ------------------------------------------------------------------------
@@ -252,9 +263,7 @@ class Exporter:
             if asset.catalog_class.name_en:
                 add((node, DCAT.keyword, Literal(asset.catalog_class.name_en, lang="en")))
         for code in asset.purposes:
-            purpose = self.concept(graph, "purpose", code)
-            add((purpose, RDF.type, DPV.Purpose))
-            add((node, DPV.hasPurpose, purpose))
+            add((node, DPV.hasPurpose, self.concept(graph, "purpose", code)))
         if self.signed_in:
             for basis in sorted({a.legal_basis for a in getattr(asset, "current_allocations", [])
                                  if a.legal_basis}):
@@ -300,9 +309,7 @@ class Exporter:
         # class of dcat:accessURL without inference.
         add((distribution, DCAT.accessURL, node))
         add((node, RDF.type, RDFS.Resource))
-        form = self.concept(graph, "format", asset.data_format)
-        add((form, RDF.type, DCTERMS.MediaTypeOrExtent))
-        add((distribution, DCTERMS.format, form))
+        add((distribution, DCTERMS.format, self.concept(graph, "format", asset.data_format)))
         for literal in labels(DataFormat(asset.data_format).label):
             add((distribution, DCTERMS.title, literal))
         for literal in labels(DISTRIBUTION_DESCRIPTION):

@@ -12,10 +12,19 @@ without the server ever holding more than one page's graph.
 
 Formats: ``?format=ttl|jsonld`` wins, else the Accept header (``text/turtle``,
 ``application/ld+json``); Turtle by default.
+
+Authentication: the browser's session, or an API token (``Authorization: Token <key>``, as
+for the REST API) for a harvester reading its scoped catalog; a wrong token answers 401.
+
+The URIs the export mints for its concept schemes, concepts, regions and publishers resolve
+here too, so that a reader can follow them: ``vocab/<scheme>``, ``vocab/<scheme>/<code>``,
+``vocab/region/<code>`` and ``agents/<credit code>`` (an institution only where its assets,
+or the institution itself, are visible to the reader).
 """
 
 from __future__ import annotations
 
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -24,11 +33,15 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 
+from accounts.models import Region
+from api.scoping import institutions_visible_to
 from catalog.models import DataAsset
 from rights.models import RightsAllocation
 
-from .dcat import PREFIXES, Exporter, Page, catalog_base, export_dataset, new_graph
+from .dcat import PREFIXES, SCHEMES, Exporter, Page, catalog_base, export_dataset, new_graph
 
 FORMATS = {
     "ttl": ("turtle", "text/turtle; charset=utf-8"),
@@ -70,6 +83,28 @@ def chosen_format(request) -> str:
         if name and quality - position * 1e-6 > best_q:
             best, best_q = name, quality - position * 1e-6
     return best
+
+
+def token_or_session(view):
+    """Read the request as the token's user when it carries ``Authorization: Token``;
+    otherwise as the session's (or the anonymous public)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            found = TokenAuthentication().authenticate(request)
+        except AuthenticationFailed as error:
+            response = HttpResponse(str(error.detail), status=401,
+                                    content_type="text/plain; charset=utf-8")
+            response["WWW-Authenticate"] = "Token"
+            return response
+        if found is not None:
+            request.user = found[0]
+        response = view(request, *args, **kwargs)
+        patch_vary_headers(response, ["Authorization"])
+        return response
+
+    return wrapped
 
 
 def export_queryset(user):
@@ -130,6 +165,7 @@ def page_url(request, base: str, **params) -> str:
 
 
 @require_GET
+@token_or_session
 def catalog(request):
     try:
         name = chosen_format(request)
@@ -167,6 +203,7 @@ def catalog(request):
 
 
 @require_GET
+@token_or_session
 def dataset(request, pk: int):
     try:
         name = chosen_format(request)
@@ -178,3 +215,46 @@ def dataset(request, pk: int):
     graph = export_dataset(asset, base=catalog_base(request),
                            signed_in=request.user.is_authenticated)
     return serialized(graph, name)
+
+
+def _described(request, build) -> HttpResponse:
+    """The graph ``build(exporter, graph)`` adds to, in the requested format."""
+    try:
+        name = chosen_format(request)
+    except BadRequest as error:
+        return HttpResponseBadRequest(str(error))
+    exporter = Exporter(catalog_base(request), signed_in=request.user.is_authenticated)
+    graph = new_graph()
+    build(exporter, graph)
+    return serialized(graph, name)
+
+
+@require_GET
+def scheme(request, scheme: str):
+    if scheme not in SCHEMES:
+        raise Http404
+    return _described(request, lambda exporter, graph: exporter.add_scheme(graph, scheme))
+
+
+@require_GET
+def concept(request, scheme: str, code: str):
+    if scheme not in SCHEMES or code not in SCHEMES[scheme].values:
+        raise Http404
+    return _described(request, lambda exporter, graph: exporter.concept(graph, scheme, code))
+
+
+@require_GET
+def region(request, code: str):
+    found = Region.objects.select_related("province", "city").filter(code=code).first()
+    if found is None:
+        raise Http404
+    return _described(request, lambda exporter, graph: exporter.location(graph, found))
+
+
+@require_GET
+@token_or_session
+def agent(request, credit_code: str):
+    institution = institutions_visible_to(request.user).filter(credit_code=credit_code).first()
+    if institution is None:
+        raise Http404
+    return _described(request, lambda exporter, graph: exporter.agent(graph, institution))
