@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from catalog.changes import HIDDEN_FIELDS, PRIVATE_HISTORY_FIELDS
+from catalog.changes import HIDDEN_FIELDS, PRIVATE_CONTACT_FIELDS, PRIVATE_HISTORY_FIELDS
 from catalog.forms import EDITABLE_FIELDS
 from catalog.models import DataAsset
 from catalog.services import StaleVersionError, update_asset
@@ -21,6 +21,7 @@ from . import writes
 from .exceptions import Conflict
 from .filtersets import AssetFilterSet
 from .pagination import IdCursorPagination
+from .rows import FlatRepresentation
 from .schema_parts import ERROR, FIELD_ERRORS, NOT_FOUND
 from .scoping import institutions_visible_to
 from .serializers import (
@@ -28,6 +29,9 @@ from .serializers import (
     HistoryEntrySerializer,
     InstitutionSerializer,
 )
+
+# The list's rows, represented as DataAssetSerializer does (see api/rows.py).
+ASSET_ROWS = FlatRepresentation(DataAssetSerializer)
 
 
 class HistoryPagination(IdCursorPagination):
@@ -69,12 +73,20 @@ class DataAssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         )
 
     def filter_queryset(self, queryset):
-        # The filters narrow the list; they do not hide the object a detail URL names.
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        # The filters narrow the list; they do not hide the object a detail URL names. A
+        # request naming no filter skips building the FilterSet (it would filter nothing).
+        if self.action != "list" or self.request.query_params.keys().isdisjoint(
+            AssetFilterSet.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(queryset)
 
     @extend_schema(responses={200: DataAssetSerializer, 400: FIELD_ERRORS})
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = self.paginate_queryset(queryset.values(*ASSET_ROWS.columns))
+        omit = () if request.user.is_authenticated else PRIVATE_CONTACT_FIELDS
+        return self.get_paginated_response(ASSET_ROWS.represent(rows, omit=omit))
 
     @extend_schema(responses={200: DataAssetSerializer, 404: NOT_FOUND})
     def retrieve(self, request, *args, **kwargs):
