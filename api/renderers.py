@@ -4,6 +4,8 @@ ms with orjson)."""
 
 from __future__ import annotations
 
+import json
+
 import orjson
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
@@ -21,8 +23,14 @@ class FastJSONRenderer(JSONRenderer):
             return b""
         if self.get_indent(accepted_media_type, renderer_context or {}):
             return super().render(data, accepted_media_type, renderer_context)
-        return orjson.dumps(
-            data, default=_ENCODER.default,
-            option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-            | orjson.OPT_NON_STR_KEYS,
-        )
+        try:
+            return orjson.dumps(
+                data, default=_ENCODER.default,
+                option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+                | orjson.OPT_NON_STR_KEYS,
+            )
+        except orjson.JSONEncodeError:
+            # Text that is not valid Unicode (an unpaired surrogate echoed back in an error
+            # message): escaped as ASCII JSON, which can carry it, rather than a server error.
+            return json.dumps(data, cls=JSONEncoder, ensure_ascii=True,
+                              separators=(",", ":")).encode("ascii")

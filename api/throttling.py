@@ -18,13 +18,18 @@ from django.core.cache import cache
 from rest_framework import throttling
 
 
-@once
 def _redis() -> redis.Redis | None:
-    """The cache's Redis (the counters live beside the other cached values), or None."""
-    backend = settings.CACHES["default"]["BACKEND"]
-    if not backend.endswith("RedisCache"):
+    """The cache's Redis (the counters live beside the other cached values), or None when
+    the cache is another backend (settings are read each time: tests change them)."""
+    configured = settings.CACHES["default"]
+    if not configured["BACKEND"].endswith("RedisCache"):
         return None
-    return redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    return _client(configured["LOCATION"])
+
+
+@once
+def _client(location: str) -> redis.Redis:
+    return redis.Redis.from_url(location)
 
 
 def count(key: str, window: int) -> int:

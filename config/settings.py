@@ -248,12 +248,16 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",  # the browser
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "api.renderers.FastJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "api.throttling.AnonRateThrottle",
+        "api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": setting("API_ANON_RATE", default="60/minute"),
@@ -274,6 +278,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets whose field name ("kind", "status") other choice sets share.
+    "ENUM_NAME_OVERRIDES": {
+        "RunKindEnum": "inventory.choices.RunKind",
+        "ApplicationKindEnum": "registry.choices.ApplicationKind",
+        "ApplicationStateEnum": "registry.choices.ApplicationState",  # + from/to_state
+        "AssetStatusEnum": "catalog.choices.AssetStatus",
+        "InstitutionTypeEnum": "accounts.choices.InstitutionType",
+        "ReportKindEnum": "reports.choices.ReportKind",
+        "ReportFileStatusEnum": "reports.choices.FileStatus",
+        "ReportFormatEnum": "reports.choices.ExportFormat",
+        "HistoryEntryTypeEnum": [("+", "created"), ("~", "changed"), ("-", "deleted")],
+        "AllocationCurrentStatusEnum": "api.allocations.CURRENT_STATUS_CHOICES",
+    },
 }
 
 GUARDIAN_RAISE_403 = False

@@ -1,11 +1,11 @@
-"""Forms of the run and finding pages."""
+"""Forms of the run and finding pages (the findings list's filters: ``filtersets``)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .choices import FindingRule, FindingStatus, RunKind, Severity
+from .choices import RunKind
 
 NATIONWIDE = "all"
 
@@ -25,24 +25,6 @@ class StartRunForm(forms.Form):
 
     def clean_scope(self):
         return self.scopes[self.cleaned_data["scope"]]
-
-
-class FindingFilterForm(forms.Form):
-    """The filters of the findings list; an unknown value is ignored, never an error page."""
-
-    rule = forms.ChoiceField(label=_("Finding"), required=False,
-                             choices=[("", _("All findings"))] + FindingRule.choices)
-    severity = forms.TypedChoiceField(
-        label=_("Severity"), required=False, coerce=int, empty_value=None,
-        choices=[("", _("Any severity"))] + Severity.choices,
-    )
-    status = forms.ChoiceField(
-        label=_("Status"), required=False,
-        choices=[("", _("Not yet resolved")), ("all", _("Any status"))] + FindingStatus.choices,
-    )
-    run = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    new = forms.BooleanField(required=False, widget=forms.HiddenInput)
-    institution = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class AnswerForm(forms.Form):

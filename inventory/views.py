@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,9 +16,10 @@ from accounts.scoping import Action, reach
 from catalog.forms import add_validation_error
 
 from . import services
-from .choices import CURRENT_STATUSES, FindingRule
+from .choices import FindingRule
 from .evidence import describe
-from .forms import AnswerForm, CloseForm, FindingFilterForm, StartRunForm
+from .filtersets import FindingFilterSet
+from .forms import AnswerForm, CloseForm, StartRunForm
 from .models import Finding, Run
 from .rules import severity_of
 
@@ -96,25 +97,14 @@ def run_progress(request: HttpRequest, pk: int) -> JsonResponse:
 def finding_list(request: HttpRequest) -> HttpResponse:
     if reach(request.user, Action.VIEW_FINDINGS).empty:
         raise PermissionDenied
-    form = FindingFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    findings = Finding.objects.restrict(request.user)
-    run = None
-    if filters.get("run"):
-        run = get_object_or_404(_runs(request), pk=filters["run"])
-        findings = findings.filter(first_run=run) if filters.get("new") else findings.filter(
-            last_run=run)
-    status = filters.get("status") or ""
-    if status == "":
-        findings = findings.filter(status__in=CURRENT_STATUSES)
-    elif status != "all":
-        findings = findings.filter(status=status)
-    if filters.get("rule"):
-        findings = findings.filter(rule=filters["rule"])
-    if filters.get("severity"):
-        findings = findings.filter(severity=filters["severity"])
-    if filters.get("institution"):
-        findings = findings.filter(institution_id=filters["institution"])
+    filterset = FindingFilterSet(
+        request.GET, queryset=Finding.objects.restrict(request.user), request=request
+    )
+    # A value the filters cannot use is left out (cleaned_data keeps the others), never an
+    # error page; but a run out of the user's reach is missing, as on its own page.
+    findings = filterset.qs
+    if filterset.hidden_run:
+        raise Http404
     before = request.GET.get("before", "")
     if before.isdigit():
         findings = findings.filter(pk__lt=int(before))
@@ -125,9 +115,9 @@ def finding_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("before", None)
     return render(request, "inventory/finding_list.html", {
-        "form": form, "findings": [(f, describe(f)) for f in page[:size]],
+        "form": filterset.form, "findings": [(f, describe(f)) for f in page[:size]],
         "next_before": page[size - 1].pk if len(page) > size else None,
-        "query": query.urlencode(), "run": run,
+        "query": query.urlencode(), "run": filterset.form.cleaned_data.get("run"),
     })
 
 

@@ -64,6 +64,14 @@ class WorkflowError(Exception):
     """A step that cannot be taken; the message says why, for the user."""
 
 
+class StateConflict(WorkflowError):
+    """The step does not fit the application's state now (another step came first)."""
+
+
+class StaleBase(WorkflowError):
+    """The asset changed after the change application was based on it."""
+
+
 class InvalidApplication(WorkflowError):
     """The proposed ledger values do not pass; ``form`` carries the errors by field."""
 
@@ -113,7 +121,7 @@ def save_draft(application_id: int, *, actor, payload: dict, grade_reason: str =
         application = _locked(application_id)
         _institution_for(actor, application.institution_id, Action.APPLY)
         if application.state not in (S.DRAFT, S.RETURNED):
-            raise WorkflowError(_("A submitted or decided application can no longer be edited."))
+            raise StateConflict(_("A submitted or decided application can no longer be edited."))
         application.payload = payload
         application.grade_reason = grade_reason
         application.statement = statement
@@ -126,10 +134,12 @@ def refresh(application_id: int, *, actor) -> RegistrationApplication:
     with transaction.atomic():
         application = _locked(application_id)
         _institution_for(actor, application.institution_id, Action.APPLY)
-        if application.kind == ApplicationKind.REGISTER or not application.is_open:
+        if application.kind == ApplicationKind.REGISTER:
             raise WorkflowError(_("Only an open change or deregistration can be refreshed."))
+        if not application.is_open:
+            raise StateConflict(_("Only an open change or deregistration can be refreshed."))
         if application.state == S.SUBMITTED:
-            raise WorkflowError(_("A submitted application is with its reviewer; it can be "
+            raise StateConflict(_("A submitted application is with its reviewer; it can be "
                                   "refreshed once returned."))
         asset = DataAsset.objects.get(pk=application.asset_id)
         current = ledger.form_data_of(asset)
@@ -148,10 +158,10 @@ def take(application_id: int, transition: str, *, actor, comment: str = ""
     with transaction.atomic():
         application = _locked(application_id)
         if application.state not in step.sources:
-            raise WorkflowError(_(
-                "This application is %(state)s: it cannot be %(step)s now."
+            raise StateConflict(_(
+                "This application is %(state)s: “%(step)s” is not possible now."
             ) % {"state": application.get_state_display(),
-                 "step": Transition(transition).label.lower()})
+                 "step": Transition(transition).label})
         if step.by_reviewer:
             _institution_for(actor, application.institution_id, Action.REVIEW)
             if actor.pk == application.applicant_id:
@@ -263,7 +273,7 @@ def _apply(application: RegistrationApplication, reviewer) -> None:
         update_asset(application.asset_id, changes, expected_version=application.base_version,
                      actor=reviewer, reason=reason)
     except StaleVersionError as stale:
-        raise WorkflowError(_(
+        raise StaleBase(_(
             "The asset changed after this application was made (it is now at version "
             "%(current)d; the application is based on version %(base)d). Return it so that "
             "the applicant refreshes it against the current ledger."

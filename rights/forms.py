@@ -50,6 +50,9 @@ class InstitutionCodeField(forms.ModelChoiceField):
         if value in self.empty_values:
             return None
         text = str(value).strip().upper()
+        if not (text.isascii() and text.isalnum()):
+            # No code or id has other characters ("²" is a digit to isdigit(), not to int()).
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         # An 18-character code may be all digits; a shorter number is an id.
         lookup = {"pk": int(text)} if text.isdigit() and len(text) < 18 else {"credit_code": text}
         found = self.queryset.filter(**lookup).first()

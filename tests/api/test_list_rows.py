@@ -144,6 +144,11 @@ def test_fast_json_writes_what_drf_writes(value):
     assert json.loads(FastJSONRenderer().render(value)) == json.loads(JSONRenderer().render(value))
 
 
+def test_text_that_is_not_unicode_is_escaped_not_a_server_error():
+    body = FastJSONRenderer().render({"detail": "\ud800 is not a valid choice."})
+    assert json.loads(body) == {"detail": "\ud800 is not a valid choice."}
+
+
 def test_indented_json_on_request(varied, api):
     response = api.get(LIST, HTTP_ACCEPT="application/json; indent=2")
     assert response.content.startswith(b'{\n  "')

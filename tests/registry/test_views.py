@@ -83,7 +83,7 @@ def test_refused_steps_show_a_message_and_change_nothing(client, registrar, hosp
                            {"transition": Transition.APPROVE}, follow=True)
     application.refresh_from_db()
     assert application.state == ApplicationState.DRAFT
-    assert "cannot be approve" in response.content.decode()
+    assert "“Approve” is not possible now" in response.content.decode()
 
 
 def test_invalid_submission_lists_the_fields(client, registrar, hospital):
