@@ -108,12 +108,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--steward", default="steward")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (1: the sync worker)")
+    parser.add_argument("--only", default="", help="run only the cases whose name has this")
     args = parser.parse_args()
 
     token = token_for(args.database, args.steward)
     gunicorn = subprocess.Popen(  # noqa: S603
         [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application",
-         "--bind", f"127.0.0.1:{PORT}", "--workers", "2", "--log-level", "warning"],
+         "--bind", f"127.0.0.1:{PORT}", "--workers", "2", "--threads", str(args.threads),
+         "--log-level", "warning"],
         env=server_env(args.database), cwd=ROOT,
     )
     try:
@@ -133,6 +137,8 @@ def main() -> int:
         ]
         results = []
         for name, url, headers in cases:
+            if args.only not in name:
+                continue
             wrk(url, 3, args.connections, headers)  # warm-up
             found = wrk(url, args.seconds, args.connections, headers)
             results.append({"case": name, "url": url, **found})
@@ -146,7 +152,8 @@ def main() -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS / f"api-{stamp}.json"
     path.write_text(json.dumps({
-        "database": args.database, "workers": 2, "connections": args.connections,
+        "database": args.database, "workers": 2, "threads": args.threads,
+        "connections": args.connections,
         "seconds": args.seconds, "goal_rps": GOAL_RPS, "cases": results,
         "load_average": os.getloadavg(),
     }, indent=2, ensure_ascii=False))

@@ -43,3 +43,20 @@ def as_user(client: APIClient, user) -> APIClient:
     if user.is_authenticated:
         client.force_authenticate(user)
     return client
+
+
+def walk(client: APIClient, url: str, params=None) -> list[dict]:
+    """Every row of a cursor-paginated list, following the ``next`` links."""
+    rows, response = [], client.get(url, params or {})
+    while True:
+        assert response.status_code == 200, response.content
+        rows += response.json()["results"]
+        if not response.json()["next"]:
+            return rows
+        response = client.get(response.json()["next"])
+
+
+def keys(objects: dict, ids) -> set[str]:
+    """The fixture keys of the objects with these ids."""
+    by_pk = {found.pk: key for key, found in objects.items()}
+    return {by_pk[pk] for pk in ids}

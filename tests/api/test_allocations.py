@@ -36,7 +36,7 @@ from ..factories import (
     UserFactory,
     region,
 )
-from .conftest import as_user
+from .conftest import as_user, keys, walk
 from .test_assets import API_MATRIX
 
 pytestmark = pytest.mark.django_db
@@ -112,20 +112,6 @@ def hold_body(asset, **overrides) -> dict:
     }
 
 
-def walk(client, url, params=None) -> list[dict]:
-    """Every row of a cursor-paginated list, following the ``next`` links."""
-    rows, response = [], client.get(url, params or {})
-    while True:
-        assert response.status_code == 200, response.content
-        rows += response.json()["results"]
-        if not response.json()["next"]:
-            return rows
-        response = client.get(response.json()["next"])
-
-
-def keys(allocations, ids) -> set[str]:
-    by_pk = {allocation.pk: key for key, allocation in allocations.items()}
-    return {by_pk[pk] for pk in ids}
 
 
 def expected_status(who: str, key: str, success: int) -> int:

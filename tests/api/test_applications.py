@@ -32,7 +32,7 @@ from registry.numbers import PATTERN
 
 from ..factories import MembershipFactory, UserFactory
 from ..registry.conftest import ledger_data
-from .conftest import as_user
+from .conftest import as_user, keys, walk
 
 pytestmark = pytest.mark.django_db
 S = ApplicationState
@@ -129,20 +129,6 @@ VISIBLE = {
 }
 
 
-def walk(client, url, params=None) -> list[dict]:
-    """Every row of a cursor-paginated list, following the ``next`` links."""
-    rows, response = [], client.get(url, params or {})
-    while True:
-        assert response.status_code == 200, response.content
-        rows += response.json()["results"]
-        if not response.json()["next"]:
-            return rows
-        response = client.get(response.json()["next"])
-
-
-def names(apps, ids) -> set[str]:
-    by_pk = {application.pk: key for key, application in apps.items()}
-    return {by_pk[pk] for pk in ids}
 
 
 # --- Reading ----------------------------------------------------------------------------
@@ -157,7 +143,7 @@ def test_list_and_detail_follow_the_scoping_rule(people, apps, who):
         return
     listed = [row["id"] for row in walk(client, LIST)]
     assert len(listed) == len(set(listed))
-    assert names(apps, listed) == VISIBLE[who]
+    assert keys(apps, listed) == VISIBLE[who]
     assert set(listed) == set(RegistrationApplication.objects.restrict(users[who])
                               .values_list("pk", flat=True))
     missing = client.get(detail(10**9)).json()
@@ -249,7 +235,7 @@ def test_filters(people, apps, api, params, expected):
     as_user(api, users["superuser"])
     if "institution" in params:
         params = dict(params, institution=places[params["institution"]].pk)
-    assert names(apps, [row["id"] for row in walk(api, LIST, params)]) == expected
+    assert keys(apps, [row["id"] for row in walk(api, LIST, params)]) == expected
 
 
 def test_filter_by_asset_and_filters_never_widen_the_scope(people, apps, api):

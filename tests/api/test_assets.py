@@ -14,7 +14,7 @@ from catalog.models import DataAsset
 
 from ..catalog.test_scoping import MATRIX, OPEN
 from ..factories import DataAssetFactory, InstitutionFactory, region
-from .conftest import as_user
+from .conftest import as_user, keys, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -29,20 +29,6 @@ def detail(pk):
     return reverse("api:asset-detail", args=[pk])
 
 
-def walk(client, url, params=None) -> list[dict]:
-    """Every row of a cursor-paginated list, following the ``next`` links."""
-    rows, response = [], client.get(url, params or {})
-    while True:
-        assert response.status_code == 200, response.content
-        rows += response.data["results"]
-        if not response.data["next"]:
-            return rows
-        response = client.get(response.data["next"])
-
-
-def keys(assets, ids) -> set[str]:
-    by_pk = {asset.pk: key for key, asset in assets.items()}
-    return {by_pk[pk] for pk in ids}
 
 
 @pytest.mark.parametrize("who", list(API_MATRIX))

@@ -17,7 +17,7 @@ from inventory.models import Finding, Run
 
 from ..factories import DataAssetFactory, InstitutionFactory, MembershipFactory, UserFactory, region
 from ..inventory.conftest import jobs_in_process, run_now  # noqa: F401  (the fixture, reused)
-from .conftest import as_user
+from .conftest import as_user, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -33,16 +33,6 @@ def run_url(pk) -> str:
 def finding_url(pk, action: str = "") -> str:
     return reverse(f"api:finding-{action or 'detail'}", args=[pk])
 
-
-def walk(client, url, params=None) -> list[dict]:
-    """Every row of a cursor-paginated list, following the ``next`` links."""
-    rows, response = [], client.get(url, params or {})
-    while True:
-        assert response.status_code == 200, response.content
-        rows += response.data["results"]
-        if not response.data["next"]:
-            return rows
-        response = client.get(response.data["next"])
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from reports.models import ArchivedReport, ReportFile
 from ..factories import InstitutionFactory, UserFactory, region
 from ..reports.conftest import person, world  # noqa: F401  (the reports' world, reused)
 from ..reports.test_archive import archive_dir, jobs, read_csv  # noqa: F401  (fixtures)
-from .conftest import as_user
+from .conftest import as_user, walk
 from .test_schemathesis import OPERATIONS  # the schema as served (loaded before any test)
 
 pytestmark = pytest.mark.django_db
@@ -95,15 +95,6 @@ def on_demand(user, scope_code: str | None, **kwargs) -> ArchivedReport:
         expires_at=timezone.now() + timedelta(days=30), **kwargs,
     )
 
-
-def walk(client, url, params=None) -> list[dict]:
-    rows, response = [], client.get(url, params or {})
-    while True:
-        assert response.status_code == 200, response.content
-        rows += response.data["results"]
-        if not response.data["next"]:
-            return rows
-        response = client.get(response.data["next"])
 
 
 def page_snapshot(client, user, **filters) -> dict:
