@@ -32,9 +32,10 @@ def notify_new_findings(run: Run) -> int:
     ).select_related("user")
     for membership in memberships:
         owners.setdefault(membership.institution_id, []).append(membership.user)
-    link = reverse("inventory:finding_list") + f"?run={run.pk}&new=1"
     sent = 0
     for institution_id, users in owners.items():
+        # The institution's open findings: its people may read those, not the run itself.
+        link = reverse("inventory:finding_list") + f"?institution={institution_id}"
         count = per_institution[institution_id]
         kind = run.get_kind_display()
         notify(

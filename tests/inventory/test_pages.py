@@ -171,7 +171,7 @@ def test_the_findings_list_filters(client, steward, hospital):
     assert len(listed("?rule=nonsense")) == 2  # an unknown filter is ignored
 
 
-def test_new_findings_are_notified_to_the_owners_once(registrar, hospital,
+def test_new_findings_are_notified_to_the_owners_once(client, registrar, hospital,
                                                      django_capture_on_commit_callbacks):
     from inbox.models import Notification
 
@@ -181,7 +181,13 @@ def test_new_findings_are_notified_to_the_owners_once(registrar, hospital,
         run = run_now(RunKind.INVENTORY)
     notes = Notification.objects.filter(user=registrar)
     assert notes.count() == 1
-    assert f"run={run.pk}" in notes.get().link and "2" in notes.get().subject
+    assert "2" in notes.get().subject
+    # The link opens, for the registrar, the institution's findings this run found.
+    client.force_login(registrar)
+    page = client.get(notes.get().link)
+    assert page.status_code == 200
+    assert {f.first_run_id for f, _e in page.context["findings"]} == {run.pk}
+    assert len(page.context["findings"]) == 2
     with django_capture_on_commit_callbacks(execute=True):
         run_now(RunKind.INVENTORY)  # nothing new: nothing more to say
     assert notes.count() == 1
