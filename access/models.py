@@ -9,7 +9,7 @@ granted it when. Whether a grant counts is decided in one place, :func:`live_gra
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -112,17 +112,38 @@ class AssetGroupGrant(GrantFields, GroupObjectPermissionBase):
         ]
 
 
+# Permission ids by codename: rows made once by migrate (forgotten when migrate or flush
+# runs again). Naming the ids spares every scoped query two joins, which cost PostgreSQL
+# more to plan (about 2 ms of each catalog list) than the rest of the query to run.
+_permission_ids: dict[tuple[str, ...], list[int]] = {}
+
+
+def permission_ids(codenames: tuple[str, ...]) -> list[int]:
+    found = _permission_ids.get(codenames)
+    if found is None:
+        found = sorted(Permission.objects.filter(
+            content_type__app_label="catalog", codename__in=codenames
+        ).values_list("pk", flat=True))
+        _permission_ids[codenames] = found
+    return found
+
+
+def forget_permission_ids(**_kwargs) -> None:
+    _permission_ids.clear()
+
+
 def granted_asset_ids(user, action: str) -> models.QuerySet | None:
     """One subquery: the ids of the assets ``user`` holds a live grant for ``action`` on,
     directly or through a group. None when no grant can give this action."""
     codenames = PERMISSIONS_FOR_ACTION.get(action)
     if not codenames:
         return None
+    permissions = permission_ids(codenames)
     direct = AssetUserGrant.objects.live().filter(
-        user=user, permission__codename__in=codenames
+        user=user, permission_id__in=permissions
     ).values("content_object_id")
     through_group = AssetGroupGrant.objects.live().filter(
-        group__in=Group.objects.filter(user=user).values("pk"),
-        permission__codename__in=codenames,
+        group_id__in=Group.user_set.through.objects.filter(user_id=user.pk).values("group_id"),
+        permission_id__in=permissions,
     ).values("content_object_id")
     return direct.union(through_group, all=True)
