@@ -21,6 +21,7 @@ from . import writes
 from .exceptions import Conflict
 from .filtersets import AssetFilterSet
 from .pagination import IdCursorPagination
+from .public_cache import public_page
 from .rows import FlatRepresentation
 from .schema_parts import ERROR, FIELD_ERRORS, NOT_FOUND
 from .scoping import institutions_visible_to
@@ -83,10 +84,13 @@ class DataAssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(responses={200: DataAssetSerializer, 400: FIELD_ERRORS})
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        rows = self.paginate_queryset(queryset.values(*ASSET_ROWS.columns))
-        omit = () if request.user.is_authenticated else PRIVATE_CONTACT_FIELDS
-        return self.get_paginated_response(ASSET_ROWS.represent(rows, omit=omit))
+        def page() -> dict:
+            queryset = self.filter_queryset(self.get_queryset())
+            rows = self.paginate_queryset(queryset.values(*ASSET_ROWS.columns))
+            omit = () if request.user.is_authenticated else PRIVATE_CONTACT_FIELDS
+            return self.get_paginated_response(ASSET_ROWS.represent(rows, omit=omit)).data
+
+        return Response(public_page(request, page))
 
     @extend_schema(responses={200: DataAssetSerializer, 404: NOT_FOUND})
     def retrieve(self, request, *args, **kwargs):

@@ -38,7 +38,7 @@ PORT = 8071
 GOAL_RPS = 300
 
 
-def server_env(database: str) -> dict:
+def server_env(database: str, public_cache: int | None = None) -> dict:
     env = dict(os.environ)
     env.update({
         "HDC_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
@@ -51,6 +51,8 @@ def server_env(database: str) -> dict:
         "HDC_REDIS_URL": "redis://127.0.0.1:6379/9",
         "HDC_CACHE_PREFIX": f"bench-api-{database}",
     })
+    if public_cache is not None:
+        env["HDC_API_PUBLIC_CACHE_SECONDS"] = str(public_cache)
     return env
 
 
@@ -111,6 +113,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per gunicorn worker (1: the sync worker)")
     parser.add_argument("--only", default="", help="run only the cases whose name has this")
+    parser.add_argument("--public-cache", type=int, default=None,
+                        help="seconds the public's pages are cached (0: off; default: the "
+                             "setting's)")
     args = parser.parse_args()
 
     token = token_for(args.database, args.steward)
@@ -118,7 +123,7 @@ def main() -> int:
         [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application",
          "--bind", f"127.0.0.1:{PORT}", "--workers", "2", "--threads", str(args.threads),
          "--log-level", "warning"],
-        env=server_env(args.database), cwd=ROOT,
+        env=server_env(args.database, args.public_cache), cwd=ROOT,
     )
     try:
         for _attempt in range(60):
@@ -153,6 +158,7 @@ def main() -> int:
     path = RESULTS / f"api-{stamp}.json"
     path.write_text(json.dumps({
         "database": args.database, "workers": 2, "threads": args.threads,
+        "public_cache": args.public_cache,
         "connections": args.connections,
         "seconds": args.seconds, "goal_rps": GOAL_RPS, "cases": results,
         "load_average": os.getloadavg(),

@@ -50,7 +50,10 @@ def connect_scope_signals() -> None:
     from accounts.models import Membership
 
     User = get_user_model()
-    for model in (DataAsset, Institution, Membership, User, AssetUserGrant, AssetGroupGrant):
+    from .models import CatalogClass
+
+    for model in (DataAsset, Institution, Membership, User, AssetUserGrant, AssetGroupGrant,
+                  CatalogClass):
         post_save.connect(_scope_changed, sender=model, dispatch_uid=f"scope_save_{model}")
         post_delete.connect(_scope_changed, sender=model, dispatch_uid=f"scope_delete_{model}")
     m2m_changed.connect(_scope_changed, sender=User.groups.through,

@@ -361,6 +361,9 @@ LOGGING = {
 # Catalog behaviour.
 CATALOG_PAGE_SIZE = setting("CATALOG_PAGE_SIZE", cast=int, default=25)
 # How long the facet counts of one scope and filter are reused (0: always count afresh).
+# The anonymous public's API list pages are kept this long at most (api/public_cache.py);
+# any write to the catalog makes them stale at once. 0: not cached.
+API_PUBLIC_CACHE_SECONDS = setting("API_PUBLIC_CACHE_SECONDS", cast=int, default=300)
 CATALOG_FACET_CACHE_SECONDS = setting("CATALOG_FACET_CACHE_SECONDS", cast=int, default=60)
 # When more rows than this would be counted (the planner's estimate), the list page is
 # served first and its facet counts are fetched afterwards, so counting never delays rows.

@@ -35,6 +35,7 @@ def _test_settings(settings, _static_root):
     settings.CATALOG_PAGE_SIZE = 25
     settings.CATALOG_FACET_CACHE_SECONDS = 0  # tests that need the cache turn it on
     settings.REPORT_CACHE_SECONDS = 0
+    settings.API_PUBLIC_CACHE_SECONDS = 0
     settings.REPORT_ROLLUP_MAX_AGE = 0
     return settings
 

@@ -152,3 +152,60 @@ def test_text_that_is_not_unicode_is_escaped_not_a_server_error():
 def test_indented_json_on_request(varied, api):
     response = api.get(LIST, HTTP_ACCEPT="application/json; indent=2")
     assert response.content.startswith(b'{\n  "')
+
+
+# --- The public's cached pages -----------------------------------------------------------
+
+
+@pytest.fixture
+def public_cache(settings):
+    settings.API_PUBLIC_CACHE_SECONDS = 300
+
+
+def test_a_public_page_is_made_once_and_stays_true(varied, api, public_cache,
+                                                   django_assert_num_queries,
+                                                   django_capture_on_commit_callbacks):
+    first = api.get(LIST).json()
+    with django_assert_num_queries(0):
+        assert api.get(LIST).json() == first
+    # Any write to an asset makes the page stale at once (after its transaction commits).
+    asset = varied[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        DataAsset.objects.filter(pk=asset.pk).update(record_count=424242)
+    again = api.get(LIST).json()
+    assert {row["id"]: row["record_count"] for row in again["results"]}[asset.pk] == 424242
+    # ... and so does a new asset in the open catalog.
+    with django_capture_on_commit_callbacks(execute=True):
+        added = DataAssetFactory(open=True)
+    assert api.get(LIST).json()["results"][0]["id"] == added.pk
+
+
+def test_public_pages_are_kept_per_language_and_page(varied, api, public_cache):
+    english = api.get(LIST, HTTP_ACCEPT_LANGUAGE="en").json()
+    chinese = api.get(LIST, HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert english["results"][0]["grade_label"] != chinese["results"][0]["grade_label"]
+    small = api.get(LIST, {"page_size": 1}).json()
+    assert len(small["results"]) == 1
+    following = api.get(small["next"]).json()
+    assert following["results"][0]["id"] != small["results"][0]["id"]
+
+
+def test_signed_in_users_are_never_served_the_public_page(varied, api, public_cache):
+    closed = DataAssetFactory()  # not in the open catalog
+    public = api.get(LIST).json()
+    assert closed.pk not in {row["id"] for row in public["results"]}
+    as_user(api, UserFactory(is_superuser=True))
+    mine = api.get(LIST).json()
+    assert closed.pk in {row["id"] for row in mine["results"]}
+    assert "responsible_phone" in mine["results"][0]
+
+
+def test_a_catalog_class_change_reaches_the_public_page(varied, api, public_cache,
+                                                        django_capture_on_commit_callbacks):
+    klass = varied[0].catalog_class
+    api.get(LIST)
+    with django_capture_on_commit_callbacks(execute=True):
+        klass.code = klass.code + "X"
+        klass.save()
+    rows = {row["id"]: row for row in api.get(LIST).json()["results"]}
+    assert rows[varied[0].pk]["catalog_class"] == klass.code
