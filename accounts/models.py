@@ -92,6 +92,24 @@ class InstitutionQuerySet(models.QuerySet):
         )
         return self if condition is None else self.filter(condition)
 
+    def visible_to(self, user) -> InstitutionQuerySet:
+        """The institutions ``user`` may read about: those in their reach, and the holders of
+        the assets they may see (for the anonymous public, the holders of the open catalog).
+        The pages show an institution where they show its assets; the API and the DCAT
+        publishers show the same and no more."""
+        from catalog.models import DataAsset  # the catalog builds on accounts
+
+        in_reach = reach_q(
+            reach(user, Action.VIEW), institution_field="pk",
+            region_fields=INSTITUTION_REGION_FIELDS,
+        )
+        if in_reach is None:
+            return self
+        holds_visible = models.Exists(
+            DataAsset.objects.visible_to(user).filter(holder=models.OuterRef("pk"))
+        )
+        return self.filter(in_reach | holds_visible)
+
 
 class Institution(models.Model):
     """A legal entity that holds or governs health data: hospital, CDC, commission, …

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from accounts.models import Institution
 from catalog.changes import HIDDEN_FIELDS, PRIVATE_CONTACT_FIELDS, PRIVATE_HISTORY_FIELDS
 from catalog.forms import EDITABLE_FIELDS
 from catalog.models import DataAsset
@@ -24,7 +25,6 @@ from .pagination import IdCursorPagination
 from .public_cache import public_page
 from .rows import FlatRepresentation
 from .schema_parts import ERROR, FIELD_ERRORS, NOT_FOUND
-from .scoping import institutions_visible_to
 from .serializers import (
     DataAssetSerializer,
     HistoryEntrySerializer,
@@ -206,7 +206,7 @@ class InstitutionViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = IdCursorPagination
 
     def get_queryset(self):
-        return institutions_visible_to(self.request.user)
+        return Institution.objects.visible_to(self.request.user)
 
     @extend_schema(responses={200: InstitutionSerializer, 404: NOT_FOUND})
     def retrieve(self, request, *args, **kwargs):

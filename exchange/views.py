@@ -36,8 +36,7 @@ from django.views.decorators.http import require_GET
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from accounts.models import Region
-from api.scoping import institutions_visible_to
+from accounts.models import Institution, Region
 from catalog.models import DataAsset
 from rights.models import RightsAllocation
 
@@ -254,7 +253,9 @@ def region(request, code: str):
 @require_GET
 @token_or_session
 def agent(request, credit_code: str):
-    institution = institutions_visible_to(request.user).filter(credit_code=credit_code).first()
+    institution = (
+        Institution.objects.visible_to(request.user).filter(credit_code=credit_code).first()
+    )
     if institution is None:
         raise Http404
     return _described(request, lambda exporter, graph: exporter.agent(graph, institution))
