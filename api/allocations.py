@@ -44,6 +44,7 @@ from rights.forms import AllocationForm, EndAllocationForm
 from rights.models import EDITABLE_FIELDS, RightsAllocation
 
 from .filtersets import IdFilter
+from .history import HistoryPagination, add_field_changes
 from .pagination import MAX_ID, IdCursorPagination
 from .schema_parts import ERROR, FIELD_ERRORS, NOT_FOUND, NOT_SIGNED_IN
 from .serializers import (
@@ -310,10 +311,6 @@ def _api_errors(error: DjangoValidationError) -> exceptions.ValidationError:
 
 # --- The endpoints -------------------------------------------------------------------------
 
-class AllocationHistoryPagination(IdCursorPagination):
-    ordering = "-history_id"
-
-
 NOT_ALLOCATABLE = OpenApiResponse(
     ERROR, description="You may see this asset but not allocate rights over it."
 )
@@ -363,35 +360,16 @@ class AllocationViewSet(
         description="The recorded versions of the allocation, newest first: who changed "
         "it, when, why, and each field's value before and after (the institution by id).",
     )
-    @action(detail=True, methods=["get"], pagination_class=AllocationHistoryPagination,
+    @action(detail=True, methods=["get"], pagination_class=HistoryPagination,
             serializer_class=AllocationHistoryEntrySerializer, filterset_class=None)
     def history(self, request, *args, **kwargs):
         allocation = self.get_object()
         records = allocation.history.select_related("history_user")
         page = self.paginate_queryset(records)
-        self._add_changes(allocation, page)
+        add_field_changes(allocation, page,
+                          [RightsAllocation._meta.get_field(name) for name in EDITABLE_FIELDS],
+                          represent=_when)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    @staticmethod
-    def _add_changes(allocation: RightsAllocation, records: list) -> None:
-        """Set ``field_changes`` on each record: its differences from the record before
-        (one more query, for the record before the page's oldest)."""
-        fields = [RightsAllocation._meta.get_field(name) for name in EDITABLE_FIELDS]
-        older = None
-        if records:
-            older = allocation.history.filter(history_id__lt=records[-1].history_id).order_by(
-                "-history_id").first()
-        for record, previous in zip(records, [*records[1:], older], strict=True):
-            record.field_changes = []
-            if record.history_type != "~" or previous is None:
-                continue
-            for field in fields:
-                before, after = getattr(previous, field.attname), getattr(record, field.attname)
-                if before != after:
-                    record.field_changes.append({
-                        "field": field.name, "label": str(field.verbose_name),
-                        "old": _when(before), "new": _when(after),
-                    })
 
     # --- writes ---
 

@@ -21,6 +21,7 @@ from catalog.services import StaleVersionError, update_asset
 from . import writes
 from .exceptions import Conflict
 from .filtersets import AssetFilterSet
+from .history import HistoryPagination, add_field_changes
 from .pagination import IdCursorPagination
 from .public_cache import public_page
 from .rows import FlatRepresentation
@@ -33,10 +34,6 @@ from .serializers import (
 
 # The list's rows, represented as DataAssetSerializer does (see api/rows.py).
 ASSET_ROWS = FlatRepresentation(DataAssetSerializer)
-
-
-class HistoryPagination(IdCursorPagination):
-    ordering = "-history_id"
 
 
 class PatchRequest(serializers.Serializer):
@@ -162,7 +159,12 @@ class DataAssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         asset = self.get_object()
         records = asset.history.select_related("history_user")
         page = self.paginate_queryset(records)
-        self._add_changes(asset, page, hidden=self._hidden_fields(request))
+        hidden = self._hidden_fields(request)
+        history_names = {f.name for f in DataAsset.history.model._meta.get_fields()}
+        add_field_changes(asset, page, (
+            f for f in DataAsset._meta.concrete_fields
+            if f.name in history_names and f.name not in hidden
+        ))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @staticmethod
@@ -171,30 +173,6 @@ class DataAssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if not request.user.is_authenticated:
             hidden |= PRIVATE_HISTORY_FIELDS
         return hidden
-
-    @staticmethod
-    def _add_changes(asset: DataAsset, records: list, *, hidden: set[str]) -> None:
-        """Set ``field_changes`` on each record: its differences from the record before
-        (one more query, for the record before the page's oldest)."""
-        history_names = {f.name for f in DataAsset.history.model._meta.get_fields()}
-        fields = [f for f in DataAsset._meta.concrete_fields
-                  if f.name in history_names and f.name not in hidden]
-        older = None
-        if records:
-            older = asset.history.filter(history_id__lt=records[-1].history_id).order_by(
-                "-history_id").first()
-        for record, previous in zip(records, [*records[1:], older], strict=True):
-            record.field_changes = []
-            if record.history_type != "~" or previous is None:
-                continue
-            for model_field in fields:
-                before = getattr(previous, model_field.attname)
-                after = getattr(record, model_field.attname)
-                if before != after:
-                    record.field_changes.append({
-                        "field": model_field.name, "label": str(model_field.verbose_name),
-                        "old": before, "new": after,
-                    })
 
 
 @extend_schema(tags=["institutions"])

@@ -172,18 +172,19 @@ def dataset_payload(graph: Graph, node, institution) -> tuple[dict, list[str]]:
         if phone is not None:
             payload["responsible_phone"] = str(phone).removeprefix("tel:")
 
-    frequency = graph.value(node, DCTERMS.accrualPeriodicity)
-    if frequency is not None:
-        payload["update_frequency"] = FREQUENCY_FROM_EU.get(_code_of(graph, frequency), "")
-        if not payload["update_frequency"]:
-            problems.append(_("update frequency “%(value)s” has no equivalent here.")
-                            % {"value": frequency})
-    access = graph.value(node, DCTERMS.accessRights)
-    if access is not None:
-        payload["sharing_type"] = SHARING_FROM_ACCESS.get(_code_of(graph, access), "")
-        if not payload["sharing_type"]:
-            problems.append(_("access rights “%(value)s” have no equivalent here.")
-                            % {"value": access})
+    def translated(prop, table: dict, field_name: str, unmapped) -> None:
+        """An EU vocabulary term put into ``field_name`` through ``table``, or a problem."""
+        term = graph.value(node, prop)
+        if term is None:
+            return
+        payload[field_name] = table.get(_code_of(graph, term), "")
+        if not payload[field_name]:
+            problems.append(unmapped % {"value": term})
+
+    translated(DCTERMS.accrualPeriodicity, FREQUENCY_FROM_EU, "update_frequency",
+               _("update frequency “%(value)s” has no equivalent here."))
+    translated(DCTERMS.accessRights, SHARING_FROM_ACCESS, "sharing_type",
+               _("access rights “%(value)s” have no equivalent here."))
 
     spatial = graph.value(node, DCTERMS.spatial)
     if spatial is not None and spatial != COUNTRY_CHINA:
